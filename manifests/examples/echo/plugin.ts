@@ -1,0 +1,7 @@
+import { definePlugin } from 'manasvi-plugins/plugin-sdk';
+
+definePlugin({
+  tools: {
+    echo: (args: { text: string }) => ({ text: args.text }),
+  },
+});

@@ -1,0 +1,54 @@
+/**
+ * The Manasvi plugin SDK. Runs inside Deno, bundled with the plugin by the host.
+ *
+ * ```ts
+ * import { definePlugin } from 'manasvi-plugins/plugin-sdk';
+ * definePlugin({ tools: { echo: async (args) => args } });
+ * ```
+ * @module
+ */
+import { routeConsoleToStderr } from './internal/console-to-stderr.ts';
+import { serve } from './internal/serve.ts';
+
+routeConsoleToStderr();
+
+/** What a tool handler receives besides its arguments. */
+export interface ToolContext {
+  /** The host-minted id (a ULID) of this call. */
+  callId: string;
+  /** The tool being called. */
+  tool: string;
+  /** Aborted when the host cancels the call: its deadline passed, the caller gave up, or shutdown. */
+  signal: AbortSignal;
+  /**
+   * Asks the host for a secret this tool's sandbox names. Rejects with an error whose
+   * `code` is `capability_denied` when it is not granted.
+   */
+  secret(name: string): Promise<string>;
+}
+
+/** A tool: JSON-serialisable arguments in, JSON-serialisable value out. Throw to fail the call. */
+export type ToolHandler = (args: any, context: ToolContext) => unknown;
+
+export interface PluginDefinition {
+  /** One handler per tool named in the manifest. */
+  tools: Record<string, ToolHandler>;
+}
+
+let started = false;
+
+/**
+ * Declares the plugin's tool handlers and serves them to the host: reads and removes the
+ * launch token, says hello, registers the tools this process was launched for, answers
+ * calls, pings and shutdown, and exits when the host closes stdin. Call it once.
+ *
+ * @param definition the tool handlers, by tool name
+ */
+export function definePlugin(definition: PluginDefinition): void {
+  if (started) throw new Error('definePlugin may be called only once');
+  started = true;
+  void serve(definition).catch((error: unknown) => {
+    console.error(`plugin SDK failed: ${error instanceof Error ? error.message : String(error)}`);
+    Deno.exit(70);
+  });
+}

@@ -1,0 +1,13 @@
+/** Protocol constants shared by host and SDK (no `node:*` imports). */
+
+/** The protocol version a plugin announces in `hello`. */
+export const PROTOCOL_VERSION = 1;
+
+/** The environment variable the launch token arrives in. */
+export const LAUNCH_TOKEN_ENV = 'MANASVI_LAUNCH_TOKEN';
+
+/** The specifier plugins import the SDK by. */
+export const SDK_SPECIFIER = 'manasvi-plugins/plugin-sdk';
+
+/** Longest error message a plugin may send in a `result`; the host truncates to this too. */
+export const MAX_ERROR_MESSAGE_CHARS = 2000;

@@ -1,0 +1,41 @@
+import { ulid } from 'ulid';
+
+/** Every security-relevant event the runtime records. */
+export type AuditType =
+  | 'grant_decision'
+  | 'launch'
+  | 'handshake_ok'
+  | 'handshake_failed'
+  | 'capability_denied'
+  | 'protocol_violation'
+  | 'kill'
+  | 'exit'
+  | 'restart'
+  | 'shutdown';
+
+/** What a component supplies for a record; id and time are stamped by the auditor. */
+export interface AuditFields {
+  type: AuditType;
+  plugin: string;
+  tool?: string;
+  launchId?: string;
+  reason?: string;
+  [field: string]: unknown;
+}
+
+/** One audit record: a JSON-lines row with a ULID and a time. Never holds a secret's value. */
+export type AuditRecord = AuditFields & { id: string; time: string };
+
+export type AuditSink = (record: AuditRecord) => void;
+
+/** Stamps a record with a ULID and the time, and hands it to the sink. A failing sink never breaks the runtime. */
+export function makeAuditor(sink: AuditSink | undefined): (fields: AuditFields) => void {
+  return (fields) => {
+    if (!sink) return;
+    try {
+      sink({ id: ulid(), time: new Date().toISOString(), ...fields });
+    } catch {
+      // The operator's sink failing must not take a plugin or the host down.
+    }
+  };
+}

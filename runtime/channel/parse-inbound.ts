@@ -1,0 +1,58 @@
+import * as v from 'valibot';
+import { FrameError, parseFramePayload } from '../../plugin-sdk/protocol/frame.ts';
+import type { PluginToHostMessage } from '../../plugin-sdk/protocol/messages.ts';
+import { toSchemaIssues } from '../schema-issues.ts';
+import { INBOUND_SCHEMAS } from './inbound-schemas.ts';
+import { type ChannelState, inboundRule } from './message-catalogue.ts';
+
+export type ViolationReason =
+  | FrameError['reason']
+  | 'unknown_type'
+  | 'schema_mismatch'
+  | 'wrong_state'
+  | 'unknown_call_id'
+  | 'unexpected_tools'
+  | 'stream_ended_mid_frame';
+
+/** Why the host stopped trusting a channel. */
+export interface Violation {
+  reason: ViolationReason;
+  detail: string;
+  /** The message type, when one could be read. */
+  type?: string;
+}
+
+export type InboundResult = { ok: true; message: PluginToHostMessage } | { ok: false; violation: Violation };
+
+/**
+ * One frame payload → a typed, schema-checked message allowed in `state`.
+ * Order: JSON → known plugin→host type → schema → state. Capability checks come after,
+ * in the gate, because they depend on grants and may be answered without a kill.
+ */
+export function parseInbound(payload: Uint8Array, state: ChannelState): InboundResult {
+  let object: Record<string, unknown>;
+  try {
+    object = parseFramePayload(payload);
+  } catch (error) {
+    const frameError = error as FrameError;
+    return { ok: false, violation: { reason: frameError.reason, detail: frameError.message } };
+  }
+  const type = typeof object['type'] === 'string' ? (object['type'] as string) : undefined;
+  const rule = type === undefined ? null : inboundRule(type);
+  if (type === undefined || rule === null) {
+    return {
+      ok: false,
+      violation: { reason: 'unknown_type', detail: `unknown message type ${JSON.stringify(object['type'] ?? null).slice(0, 80)}` },
+    };
+  }
+  const schema = INBOUND_SCHEMAS[type as keyof typeof INBOUND_SCHEMAS];
+  const parsed = v.safeParse(schema, object);
+  if (!parsed.success) {
+    const first = toSchemaIssues(parsed.issues)[0]!;
+    return { ok: false, violation: { reason: 'schema_mismatch', type, detail: `${type}: ${first.path}: ${first.message}` } };
+  }
+  if (!rule.states.includes(state)) {
+    return { ok: false, violation: { reason: 'wrong_state', type, detail: `${type} is not allowed while ${state}` } };
+  }
+  return { ok: true, message: parsed.output as PluginToHostMessage };
+}

@@ -1,0 +1,71 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import * as v from 'valibot';
+import { PluginRuntimeError } from '../errors.ts';
+import { describeSchemaIssues, toSchemaIssues } from '../schema-issues.ts';
+
+const positiveInt = v.pipe(v.number(), v.integer(), v.minValue(1));
+
+/** Schema of `deno-launch.json`, the one place the runtime's launch numbers live. */
+export const LaunchConfigSchema = v.strictObject({
+  deno: v.strictObject({
+    minVersion: v.pipe(v.string(), v.regex(/^\d+\.\d+\.\d+$/, 'a version such as 2.1.0')),
+    baseFlags: v.array(v.pipe(v.string(), v.minLength(1))),
+  }),
+  handshake: v.strictObject({ timeoutMs: positiveInt, protocol: positiveInt }),
+  channel: v.strictObject({ maxFrameBytes: v.pipe(positiveInt, v.maxValue(64 * 1024 * 1024)) }),
+  heartbeat: v.strictObject({ intervalMs: positiveInt, missedLimit: positiveInt }),
+  calls: v.strictObject({
+    defaultTimeoutMs: positiveInt,
+    maxTimeoutMs: positiveInt,
+    cancelGraceMs: positiveInt,
+    maxConcurrent: positiveInt,
+    maxQueued: v.pipe(v.number(), v.integer(), v.minValue(0)),
+  }),
+  limits: v.strictObject({
+    heapMb: positiveInt,
+    rssMb: positiveInt,
+    stderrLineBytes: positiveInt,
+    stderrLinesPerSecond: positiveInt,
+    stderrTailLines: positiveInt,
+  }),
+  restart: v.strictObject({
+    initialBackoffMs: positiveInt,
+    maxBackoffMs: positiveInt,
+    maxRestarts: positiveInt,
+    windowMs: positiveInt,
+    healthyUptimeMs: positiveInt,
+  }),
+  shutdown: v.strictObject({ graceMs: positiveInt }),
+  toolProcess: v.strictObject({ idleMs: positiveInt }),
+});
+
+export type LaunchConfig = v.InferOutput<typeof LaunchConfigSchema>;
+
+/** Path of the `deno-launch.json` shipped at the package root. */
+export const DEFAULT_LAUNCH_CONFIG_PATH = fileURLToPath(new URL('../../deno-launch.json', import.meta.url));
+
+/** Validates a launch config object; errors name each bad field. */
+export function parseLaunchConfig(input: unknown, source = 'deno-launch.json'): LaunchConfig {
+  const result = v.safeParse(LaunchConfigSchema, input);
+  if (!result.success) {
+    const issues = toSchemaIssues(result.issues);
+    throw new PluginRuntimeError('config_invalid', `${source} is invalid: ${describeSchemaIssues(issues)}`, {
+      details: { source, issues },
+    });
+  }
+  return result.output;
+}
+
+/** Reads and validates a `deno-launch.json` file. */
+export function loadLaunchConfig(path = DEFAULT_LAUNCH_CONFIG_PATH): LaunchConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (cause) {
+    throw new PluginRuntimeError('config_invalid', `cannot read launch config ${path}: ${(cause as Error).message}`, {
+      cause,
+    });
+  }
+  return parseLaunchConfig(raw, path);
+}

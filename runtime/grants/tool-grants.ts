@@ -1,0 +1,79 @@
+import { PluginRuntimeError } from '../errors.ts';
+import { type Grants, networkGrantCovers, pathGrantCovers } from './grants.ts';
+
+/** A tool's sandbox with its filesystem paths canonicalised. */
+export interface ResolvedSandbox {
+  network: string[];
+  read: string[];
+  write: string[];
+  secrets: string[];
+}
+
+interface Excess {
+  field: string;
+  entry: string;
+}
+
+function excess(sandbox: ResolvedSandbox, ceiling: Grants): Excess[] {
+  const found: Excess[] = [];
+  sandbox.network.forEach((entry, i) => {
+    if (!ceiling.network.some((grant) => networkGrantCovers(grant, entry))) found.push({ field: `network.${i}`, entry });
+  });
+  sandbox.secrets.forEach((entry, i) => {
+    if (!ceiling.secrets.includes(entry)) found.push({ field: `secrets.${i}`, entry });
+  });
+  for (const mode of ['read', 'write'] as const) {
+    sandbox[mode].forEach((entry, i) => {
+      if (!ceiling[mode].some((grant) => pathGrantCovers(grant, entry))) {
+        found.push({ field: `filesystem.${mode}.${i}`, entry });
+      }
+    });
+  }
+  return found;
+}
+
+/**
+ * The grants one tool process is launched with: exactly its sandbox, checked against
+ * the plugin's declared capabilities and then against what the policy granted. Pure.
+ *
+ * @throws PluginRuntimeError `manifest_invalid` when the sandbox asks for something the
+ *   manifest never declared; `sandbox_exceeds_grants` when the policy did not grant it.
+ *   Both name the tool and the field.
+ */
+export function computeToolGrants(
+  toolName: string,
+  sandbox: ResolvedSandbox,
+  declared: Grants,
+  granted: Grants,
+): Grants {
+  const undeclared = excess(sandbox, declared);
+  if (undeclared.length > 0) {
+    const issues = undeclared.map(({ field, entry }) => ({
+      path: `tools.${toolName}.sandbox.${field}`,
+      message: `"${entry}" is not declared in the plugin's capabilities`,
+      expected: null,
+      received: entry,
+    }));
+    throw new PluginRuntimeError(
+      'manifest_invalid',
+      `tool "${toolName}" sandbox is wider than the plugin's capabilities: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+      { details: { tool: toolName, issues } },
+    );
+  }
+  const refused = excess(sandbox, granted);
+  if (refused.length > 0) {
+    const fields = refused.map(({ field, entry }) => `tools.${toolName}.sandbox.${field} ("${entry}")`);
+    throw new PluginRuntimeError(
+      'sandbox_exceeds_grants',
+      `tool "${toolName}" sandbox is wider than the plugin's grants: ${fields.join(', ')} not granted by the policy`,
+      { details: { tool: toolName, refused } },
+    );
+  }
+  return {
+    provideTools: granted.provideTools,
+    network: [...sandbox.network],
+    secrets: [...sandbox.secrets],
+    read: [...sandbox.read],
+    write: [...sandbox.write],
+  };
+}

@@ -1,0 +1,87 @@
+import { bundlePlugin } from '../bundle/bundle-plugin.ts';
+import type { LaunchConfig } from '../config/launch-config.ts';
+import { computeGrants, type GrantPolicy, type ResolvedCapabilities } from '../grants/compute-grants.ts';
+import type { GrantDecision, Grants } from '../grants/grants.ts';
+import { canonicalisePath } from '../grants/resolve-paths.ts';
+import { computeToolGrants, type ResolvedSandbox } from '../grants/tool-grants.ts';
+import { buildDenoArgv } from '../launch/deno-argv.ts';
+import { type LoadedManifest, loadManifest } from '../manifest/load-manifest.ts';
+import type { ToolDefinition } from '../manifest/manifest-schema.ts';
+
+/** One tool as the host will launch it. */
+export interface PreparedTool {
+  name: string;
+  description: string;
+  input: Record<string, unknown>;
+  timeoutMs: number | undefined;
+  /** Exactly what this tool's process is granted. */
+  grants: Grants;
+  /** The exact Deno argv of this tool's process (the token is never in it). */
+  argv: string[];
+}
+
+/** Everything known about a plugin before any process starts. */
+export interface PreparedPlugin {
+  loaded: LoadedManifest;
+  /** What the plugin is granted: its ceiling. */
+  grants: Grants;
+  /** One decision per declared scope, granted or refused, with its rule. */
+  decisions: GrantDecision[];
+  tools: PreparedTool[];
+  bundlePath: string;
+  bundleSha256: string;
+}
+
+function resolveSandbox(loaded: LoadedManifest, tool: ToolDefinition): ResolvedSandbox {
+  const canonical = (p: string) => canonicalisePath(loaded.pluginDir, p);
+  return {
+    network: [...(tool.sandbox?.network ?? [])],
+    secrets: [...(tool.sandbox?.secrets ?? [])],
+    read: (tool.sandbox?.filesystem?.read ?? []).map(canonical),
+    write: (tool.sandbox?.filesystem?.write ?? []).map(canonical),
+  };
+}
+
+function resolveDeclared(loaded: LoadedManifest): ResolvedCapabilities {
+  const declared = loaded.manifest.capabilities;
+  const fs = declared['access-filesystem'];
+  const canonical = (p: string) => canonicalisePath(loaded.pluginDir, p);
+  return {
+    ...declared,
+    ...(fs ? { 'access-filesystem': { read: (fs.read ?? []).map(canonical), write: (fs.write ?? []).map(canonical) } } : {}),
+  };
+}
+
+/** Every declared scope as if granted: the manifest's own ceiling for its tool sandboxes. */
+function declaredCeiling(declared: ResolvedCapabilities): Grants {
+  return computeGrants(declared, { allowDeclared: true }).grants;
+}
+
+/**
+ * manifest → grants → tool grants → bundle → argv, without starting anything.
+ * @throws PluginRuntimeError `manifest_invalid`, `sandbox_exceeds_grants`, `import_refused`, `bundle_failed`.
+ */
+export async function preparePlugin(
+  manifestPath: string,
+  policy: GrantPolicy,
+  config: LaunchConfig,
+  bundleDir: string,
+): Promise<PreparedPlugin> {
+  const loaded = loadManifest(manifestPath);
+  const declared = resolveDeclared(loaded);
+  const { grants, decisions } = computeGrants(declared, policy);
+  const ceiling = declaredCeiling(declared);
+  const toolGrants = Object.entries(loaded.manifest.tools).map(
+    ([name, tool]) => [name, tool, computeToolGrants(name, resolveSandbox(loaded, tool), ceiling, grants)] as const,
+  );
+  const bundle = await bundlePlugin(loaded.entryPath, loaded.pluginDir, bundleDir);
+  const tools = toolGrants.map(([name, tool, granted]) => ({
+    name,
+    description: tool.description,
+    input: tool.input,
+    timeoutMs: tool.timeoutMs,
+    grants: granted,
+    argv: buildDenoArgv({ config, grants: granted, bundlePath: bundle.bundlePath, heapMb: config.limits.heapMb }),
+  }));
+  return { loaded, grants, decisions, tools, bundlePath: bundle.bundlePath, bundleSha256: bundle.sha256 };
+}

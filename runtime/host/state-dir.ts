@@ -1,0 +1,31 @@
+import { lstatSync, mkdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PluginRuntimeError } from '../errors.ts';
+
+/** Default home of bundles and Deno's cache: per user, under the OS temp folder. */
+export function defaultStateDir(): string {
+  return path.join(os.tmpdir(), `manasvi-plugins-${os.userInfo().uid}`);
+}
+
+/**
+ * Creates (or checks) the runtime's own folder. It holds the bundles Deno runs, so it
+ * must be a real directory owned by this user and closed to everyone else; a folder
+ * planted by another user, or a symlink, is refused.
+ */
+export function prepareStateDir(dir: string): { bundleDir: string; denoDir: string } {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const stat = lstatSync(dir);
+  const uid = process.getuid?.();
+  if (!stat.isDirectory() || (uid !== undefined && stat.uid !== uid) || (stat.mode & 0o077) !== 0) {
+    throw new PluginRuntimeError(
+      'config_invalid',
+      `state folder ${dir} must be a directory owned by this user with mode 0700 (not a symlink, not shared)`,
+    );
+  }
+  const bundleDir = path.join(dir, 'bundles');
+  const denoDir = path.join(dir, 'deno-dir');
+  mkdirSync(bundleDir, { recursive: true, mode: 0o700 });
+  mkdirSync(denoDir, { recursive: true, mode: 0o700 });
+  return { bundleDir, denoDir };
+}

@@ -1,0 +1,88 @@
+import { readFileSync, realpathSync } from 'node:fs';
+import path from 'node:path';
+import * as v from 'valibot';
+import { PluginRuntimeError } from '../errors.ts';
+import { describeSchemaIssues, type SchemaIssue, toSchemaIssues } from '../schema-issues.ts';
+import { type ArgumentValidator, compileInputSchema } from './input-validator.ts';
+import { type Manifest, ManifestSchema } from './manifest-schema.ts';
+
+/** A validated manifest plus where it lives on disk. */
+export interface LoadedManifest {
+  manifest: Manifest;
+  /** Canonical path of manifest.json. */
+  manifestPath: string;
+  /** Canonical folder of the manifest: the plugin's folder, which bundling is confined to. */
+  pluginDir: string;
+  /** Canonical path of the entry module, inside `pluginDir`. */
+  entryPath: string;
+  /** One argument validator per tool, compiled from its `input` schema. */
+  inputValidators: ReadonlyMap<string, ArgumentValidator>;
+}
+
+function invalid(manifestPath: string, issues: SchemaIssue[], cause?: unknown): PluginRuntimeError {
+  return new PluginRuntimeError(
+    'manifest_invalid',
+    `manifest ${manifestPath} is invalid: ${describeSchemaIssues(issues)}`,
+    { details: { manifestPath, issues }, cause },
+  );
+}
+
+function issue(pathText: string, message: string, received = ''): SchemaIssue {
+  return { path: pathText, message, expected: null, received };
+}
+
+/** Validates an already-parsed manifest object; every issue is reported, each naming its field. */
+export function parseManifest(input: unknown, manifestPath = 'manifest.json'): Manifest {
+  const result = v.safeParse(ManifestSchema, input);
+  if (!result.success) throw invalid(manifestPath, toSchemaIssues(result.issues));
+  return result.output;
+}
+
+/** True when `child` is `parent` or inside it (both canonical). */
+export function isInside(parent: string, child: string): boolean {
+  const relative = path.relative(parent, child);
+  return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
+}
+
+/**
+ * Reads, validates and resolves a plugin manifest.
+ *
+ * @throws PluginRuntimeError `manifest_invalid` naming every bad field (JSON syntax,
+ * schema, an entry outside the plugin folder, a tool input schema that does not compile).
+ */
+export function loadManifest(manifestFile: string): LoadedManifest {
+  let manifestPath: string;
+  let raw: unknown;
+  try {
+    manifestPath = realpathSync(path.resolve(manifestFile));
+    raw = JSON.parse(readFileSync(manifestPath, 'utf8'));
+  } catch (cause) {
+    throw invalid(manifestFile, [issue('(root)', `cannot read manifest: ${(cause as Error).message}`)], cause);
+  }
+  const manifest = parseManifest(raw, manifestPath);
+  const pluginDir = path.dirname(manifestPath);
+  const issues: SchemaIssue[] = [];
+
+  let entryPath = path.resolve(pluginDir, manifest.entry);
+  if (path.isAbsolute(manifest.entry)) {
+    issues.push(issue('entry', 'a path relative to the manifest', manifest.entry));
+  } else {
+    try {
+      entryPath = realpathSync(entryPath);
+      if (!isInside(pluginDir, entryPath)) issues.push(issue('entry', 'a file inside the plugin folder', manifest.entry));
+    } catch {
+      issues.push(issue('entry', 'an existing file', manifest.entry));
+    }
+  }
+
+  const inputValidators = new Map<string, ArgumentValidator>();
+  for (const [toolName, tool] of Object.entries(manifest.tools)) {
+    try {
+      inputValidators.set(toolName, compileInputSchema(tool.input));
+    } catch (cause) {
+      issues.push(issue(`tools.${toolName}.input`, `a valid JSON Schema: ${(cause as Error).message}`));
+    }
+  }
+  if (issues.length > 0) throw invalid(manifestPath, issues);
+  return { manifest, manifestPath, pluginDir, entryPath, inputValidators };
+}

@@ -1,0 +1,365 @@
+import { ulid } from 'ulid';
+import type { PluginToHostMessage, SecretGetMessage } from '../../plugin-sdk/protocol/messages.ts';
+import { MAX_ERROR_MESSAGE_CHARS, PROTOCOL_VERSION } from '../../plugin-sdk/protocol/constants.ts';
+import type { AuditFields } from '../audit/audit-record.ts';
+import { HostChannel } from '../channel/host-channel.ts';
+import type { Violation } from '../channel/parse-inbound.ts';
+import type { LaunchConfig } from '../config/launch-config.ts';
+import { PluginRuntimeError } from '../errors.ts';
+import type { Grants } from '../grants/grants.ts';
+import type { HandshakeFailureReason, TokenRegistry } from '../handshake/token-registry.ts';
+import { type DenoProcess, spawnDeno } from '../launch/spawn-deno.ts';
+import { StderrLines } from '../launch/stderr-lines.ts';
+
+export type ProcessState = 'launching' | 'handshaking' | 'ready' | 'draining' | 'stopped' | 'crashed';
+
+/** Answers a plugin's `secret.get`: the value, or a typed refusal. Supplied by the capability layer. */
+export type SecretRequestHandler = (
+  request: SecretGetMessage,
+  process: { launchId: string; inFlight: (callId: string) => boolean },
+) => Promise<{ ok: true; value: string } | { ok: false; code: string; message: string }>;
+
+export interface ToolProcessOptions {
+  plugin: string;
+  tool: string;
+  grants: Grants;
+  argv: string[];
+  denoPath: string;
+  denoDir: string;
+  config: LaunchConfig;
+  tokens: TokenRegistry;
+  /** Capability tokens handed over at `welcome`, minted for this launch. */
+  capabilityTokens: (launchId: string) => Record<string, string>;
+  onSecretRequest: SecretRequestHandler;
+  audit: (fields: AuditFields) => void;
+  onLog: (line: string, launchId: string) => void;
+}
+
+interface PendingCall {
+  resolve(value: unknown): void;
+  reject(error: PluginRuntimeError): void;
+  cleanup(): void;
+}
+
+const HANDSHAKE_FRAME_FAULTS = new Set<Violation['reason']>([
+  'empty_frame', 'frame_too_large', 'not_json', 'not_object', 'stream_ended_mid_frame',
+]);
+
+/**
+ * One Deno process serving one tool: spawn → handshake → registration → calls → stop.
+ * Every call it accepts ends: with the plugin's result, or a typed error when the call's
+ * deadline passes, its signal aborts, or the process breaks protocol, crashes or stops.
+ */
+export class ToolProcess {
+  readonly launchId = ulid();
+  state: ProcessState = 'launching';
+  /** Resolves once the process has exited and its outcome is recorded. */
+  readonly exited: Promise<void>;
+  readonly #o: ToolProcessOptions;
+  readonly #pending = new Map<string, PendingCall>();
+  /** Calls cancelled by the host whose late result is still allowed, with their kill timers. */
+  readonly #cancelled = new Map<string, NodeJS.Timeout>();
+  #child!: DenoProcess;
+  #channel!: HostChannel;
+  #stderr!: StderrLines;
+  #handshakeTimer: NodeJS.Timeout | undefined;
+  #ready!: { promise: Promise<void>; resolve(): void; reject(error: PluginRuntimeError): void };
+  #acked: (() => void) | undefined;
+  #ended: PluginRuntimeError | null = null;
+  #markExited!: () => void;
+
+  constructor(options: ToolProcessOptions) {
+    this.#o = options;
+    this.exited = new Promise((resolve) => (this.#markExited = resolve));
+  }
+
+  get inFlight(): number {
+    return this.#pending.size;
+  }
+
+  /** Spawns the process and resolves when it has registered its tool. */
+  start(): Promise<void> {
+    const { config, tokens } = this.#o;
+    let resolve!: () => void;
+    let reject!: (error: PluginRuntimeError) => void;
+    const promise = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
+    promise.catch(() => {});
+    this.#ready = { promise, resolve, reject };
+
+    const token = tokens.issue(this.launchId, config.handshake.timeoutMs);
+    this.#child = spawnDeno({ denoPath: this.#o.denoPath, argv: this.#o.argv, token, denoDir: this.#o.denoDir });
+    this.#audit({ type: 'launch', argv: this.#o.argv, grants: this.#o.grants, pid: this.#child.pid ?? null });
+    this.#channel = new HostChannel(this.#child.stdout, this.#child.stdin, config.channel.maxFrameBytes, {
+      onMessage: (message) => this.#onMessage(message),
+      onViolation: (violation, beforeFirst) => this.#onViolation(violation, beforeFirst),
+    });
+    this.#stderr = new StderrLines(
+      this.#child.stderr,
+      {
+        maxLineBytes: config.limits.stderrLineBytes,
+        linesPerSecond: config.limits.stderrLinesPerSecond,
+        tailLines: config.limits.stderrTailLines,
+      },
+      (line) => this.#o.onLog(line, this.launchId),
+    );
+    this.#child.on('close', (code: number | null, signal: NodeJS.Signals | null) => this.#onClose(code, signal));
+    this.#child.on('error', () => {}); // a spawn failure also ends in 'close'
+    this.#handshakeTimer = setTimeout(() => {
+      this.#failHandshake(this.#channel.receivedBytes ? 'garbage' : 'timeout');
+    }, config.handshake.timeoutMs);
+    this.state = 'handshaking';
+    return promise;
+  }
+
+  /**
+   * Sends a call and resolves with the tool's value.
+   * @throws PluginRuntimeError `timeout`, `cancelled`, `tool_failed`, `protocol_violation`,
+   *   `plugin_crashed`, `shutting_down`.
+   */
+  call(tool: string, args: unknown, timeoutMs: number, signal?: AbortSignal): Promise<unknown> {
+    if (this.#ended) return Promise.reject(this.#ended);
+    if (this.state !== 'ready') return Promise.reject(new PluginRuntimeError('shutting_down', `process is ${this.state}`));
+    if (signal?.aborted) return Promise.reject(new PluginRuntimeError('cancelled', 'the call was cancelled before it started'));
+    const id = ulid();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => this.#cancel(id, 'timeout', `${tool} did not finish within ${timeoutMs} ms`), timeoutMs);
+      const onAbort = () => this.#cancel(id, 'cancelled', `${tool} was cancelled by the caller`);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const cleanup = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      this.#pending.set(id, { resolve, reject, cleanup });
+      this.#channel.send({ type: 'call', id, tool, args, timeoutMs });
+    });
+  }
+
+  /**
+   * Stops the process: `shutdown`, then up to the grace period for `shutdown.ack` and exit,
+   * then SIGKILL (plugin code can ignore SIGTERM, not SIGKILL). In-flight calls end with
+   * `shutting_down`.
+   */
+  async stop(reason = 'stop'): Promise<void> {
+    if (this.#ended || this.state === 'launching') {
+      await this.exited;
+      return;
+    }
+    const graceMs = this.#o.config.shutdown.graceMs;
+    this.#endCalls(new PluginRuntimeError('shutting_down', `the ${this.#o.tool} process is stopping (${reason})`));
+    const wasReady = this.state === 'ready';
+    this.state = 'draining';
+    this.#channel.state = 'draining';
+    this.#audit({ type: 'shutdown', reason });
+    const acked = new Promise<void>((resolve) => (this.#acked = resolve));
+    if (wasReady) this.#channel.send({ type: 'shutdown', graceMs });
+    const grace = delay(graceMs);
+    await Promise.race([wasReady ? acked : Promise.resolve(), this.exited, grace.promise]);
+    this.#channel.close();
+    await Promise.race([this.exited, grace.promise]);
+    grace.cancel();
+    if (!this.#ended) this.#kill(`no exit within the ${graceMs} ms shutdown grace`);
+    await this.exited;
+  }
+
+  /** Kills the process now (SIGKILL) and fails its calls with `error`. */
+  terminate(error: PluginRuntimeError, reason: string): void {
+    this.#end(error, reason);
+  }
+
+  #onMessage(message: PluginToHostMessage): void {
+    switch (message.type) {
+      case 'hello':
+        return this.#onHello(message.token, message.protocol);
+      case 'tools.register':
+        return this.#onRegister(message.tools);
+      case 'result': {
+        const pending = this.#pending.get(message.id);
+        if (pending) {
+          this.#pending.delete(message.id);
+          pending.cleanup();
+          if (message.ok) pending.resolve(message.value);
+          else pending.reject(toolFailed(this.#o.tool, message.error));
+          return;
+        }
+        const killTimer = this.#cancelled.get(message.id);
+        if (killTimer) {
+          clearTimeout(killTimer);
+          this.#cancelled.delete(message.id);
+          return;
+        }
+        return this.#onViolation({ reason: 'unknown_call_id', type: 'result', detail: `result for unknown call id ${message.id}` }, false);
+      }
+      case 'secret.get':
+        return void this.#onSecretGet(message);
+      case 'shutdown.ack':
+        this.#acked?.();
+        return;
+      case 'pong':
+        return;
+    }
+  }
+
+  #onHello(token: string, protocol: number): void {
+    const failure = this.#o.tokens.redeem(this.launchId, token);
+    if (failure) return this.#failHandshake(failure);
+    if (protocol !== PROTOCOL_VERSION) return this.#failHandshake('protocol_mismatch');
+    this.#audit({ type: 'handshake_ok' });
+    this.#channel.state = 'registering';
+    this.#channel.send({
+      type: 'welcome',
+      launchId: this.launchId,
+      plugin: this.#o.plugin,
+      tools: [this.#o.tool],
+      grants: this.#o.grants,
+      capabilityTokens: this.#o.capabilityTokens(this.launchId),
+      limits: { maxFrameBytes: this.#o.config.channel.maxFrameBytes },
+      heartbeatIntervalMs: this.#o.config.heartbeat.intervalMs,
+    });
+  }
+
+  #onRegister(tools: string[]): void {
+    if (!this.#o.grants.provideTools) {
+      this.#audit({ type: 'capability_denied', capability: 'provide-tools', reason: 'tools.register without provide-tools' });
+      return this.#end(
+        new PluginRuntimeError('capability_denied', `plugin ${this.#o.plugin} is not granted provide-tools, so it cannot serve ${this.#o.tool}`),
+        'provide-tools not granted',
+      );
+    }
+    if (tools.length !== 1 || tools[0] !== this.#o.tool) {
+      return this.#onViolation(
+        { reason: 'unexpected_tools', type: 'tools.register', detail: `registered [${tools.join(', ')}], launched for [${this.#o.tool}]` },
+        false,
+      );
+    }
+    clearTimeout(this.#handshakeTimer);
+    this.#channel.state = 'ready';
+    this.state = 'ready';
+    this.#ready.resolve();
+  }
+
+  async #onSecretGet(request: SecretGetMessage): Promise<void> {
+    const answer = await this.#o.onSecretRequest(request, {
+      launchId: this.launchId,
+      inFlight: (callId) => this.#pending.has(callId),
+    });
+    if (answer.ok) {
+      this.#channel.send({ type: 'reply', requestId: request.requestId, ok: true, value: answer.value });
+    } else {
+      this.#audit({ type: 'capability_denied', capability: 'access-secret', scope: request.name, reason: answer.code });
+      this.#channel.send({ type: 'reply', requestId: request.requestId, ok: false, error: { code: answer.code, message: answer.message } });
+    }
+  }
+
+  #onViolation(violation: Violation, beforeFirstMessage: boolean): void {
+    if (this.state === 'handshaking' && this.#channel.state === 'handshaking') {
+      const frameFault = HANDSHAKE_FRAME_FAULTS.has(violation.reason) || (violation.reason === 'schema_mismatch' && violation.type === 'hello');
+      return this.#failHandshake(frameFault && beforeFirstMessage ? 'garbage' : 'frame_before_hello');
+    }
+    this.#audit({ type: 'protocol_violation', reason: violation.reason, detail: violation.detail });
+    this.#end(
+      new PluginRuntimeError('protocol_violation', `plugin ${this.#o.plugin} (${this.#o.tool}) broke the protocol: ${violation.detail}`, {
+        details: { reason: violation.reason },
+      }),
+      `protocol violation: ${violation.reason}`,
+    );
+  }
+
+  #failHandshake(reason: HandshakeFailureReason): void {
+    if (this.#ended) return;
+    this.#o.tokens.burn(this.launchId);
+    this.#audit({ type: 'handshake_failed', reason });
+    this.#end(
+      new PluginRuntimeError('handshake_failed', `plugin ${this.#o.plugin} (${this.#o.tool}) failed the launch handshake: ${reason}`, {
+        details: { reason, stderr: this.#stderr?.tail() ?? [] },
+      }),
+      `handshake failed: ${reason}`,
+    );
+  }
+
+  #cancel(id: string, code: 'timeout' | 'cancelled', message: string): void {
+    const pending = this.#pending.get(id);
+    if (!pending) return;
+    this.#pending.delete(id);
+    pending.cleanup();
+    pending.reject(new PluginRuntimeError(code, message));
+    this.#channel.send({ type: 'cancel', id, reason: code });
+    const graceMs = this.#o.config.calls.cancelGraceMs;
+    this.#cancelled.set(
+      id,
+      setTimeout(() => {
+        this.#cancelled.delete(id);
+        this.#end(
+          new PluginRuntimeError('plugin_crashed', `the ${this.#o.tool} process was killed: call ${id} ignored cancel for ${graceMs} ms`),
+          'ignored cancel',
+        );
+      }, graceMs),
+    );
+  }
+
+  #onClose(code: number | null, signal: NodeJS.Signals | null): void {
+    this.#audit({ type: 'exit', exitCode: code, signal });
+    if (!this.#ended) {
+      if (this.state === 'draining') {
+        this.#ended = new PluginRuntimeError('shutting_down', `the ${this.#o.tool} process stopped`);
+        this.#ready.reject(this.#ended);
+      } else if (this.state === 'launching' || this.state === 'handshaking') {
+        this.#failHandshake('exited');
+      } else {
+        const how = signal ? `signal ${signal}` : `exit code ${code}`;
+        this.#end(
+          new PluginRuntimeError('plugin_crashed', `the ${this.#o.tool} process of ${this.#o.plugin} ended (${how})`, {
+            details: { exitCode: code, signal, stderr: this.#stderr.tail() },
+          }),
+          `exited (${how})`,
+          false,
+        );
+      }
+    }
+    this.state = this.state === 'draining' ? 'stopped' : 'crashed';
+    for (const timer of this.#cancelled.values()) clearTimeout(timer);
+    this.#cancelled.clear();
+    this.#o.tokens.retire(this.launchId);
+    this.#markExited();
+  }
+
+  /** Ends the process once: records why, fails every call, kills. */
+  #end(error: PluginRuntimeError, reason: string, kill = true): void {
+    if (this.#ended) return;
+    this.#ended = error;
+    clearTimeout(this.#handshakeTimer);
+    this.#ready.reject(error);
+    this.#endCalls(error);
+    this.#channel.close();
+    if (this.state !== 'draining') this.state = 'crashed';
+    if (kill) this.#kill(reason);
+  }
+
+  #endCalls(error: PluginRuntimeError): void {
+    for (const pending of this.#pending.values()) {
+      pending.cleanup();
+      pending.reject(error);
+    }
+    this.#pending.clear();
+  }
+
+  #kill(reason: string): void {
+    if (this.#child.exitCode !== null || this.#child.signalCode !== null) return;
+    this.#audit({ type: 'kill', reason, signal: 'SIGKILL' });
+    this.#child.kill('SIGKILL');
+  }
+
+  #audit(fields: Omit<AuditFields, 'plugin' | 'tool' | 'launchId'>): void {
+    this.#o.audit({ plugin: this.#o.plugin, tool: this.#o.tool, launchId: this.launchId, ...fields } as AuditFields);
+  }
+}
+
+function toolFailed(tool: string, error: { code: string; message: string }): PluginRuntimeError {
+  const message = error.message.slice(0, MAX_ERROR_MESSAGE_CHARS);
+  return new PluginRuntimeError('tool_failed', `${tool} failed: ${message}`, { details: { pluginCode: error.code } });
+}
+
+function delay(ms: number): { promise: Promise<void>; cancel(): void } {
+  let timer: NodeJS.Timeout;
+  const promise = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  return { promise, cancel: () => clearTimeout(timer) };
+}

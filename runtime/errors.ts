@@ -9,6 +9,8 @@
 export const ERROR_CODES = {
   manifest_invalid: 'the manifest failed validation; `details.issues` names each field',
   config_invalid: 'deno-launch.json or a runtime option failed validation',
+  policy_invalid: 'the operator policy failed validation; `details.issues` names each field',
+  grant_refused: 'a granted tree holds a symlink leading out or a hard-linked file; the path is named',
   deno_not_found: 'no Deno binary at the configured path',
   deno_unsupported: 'the Deno binary is older than deno-launch.json allows',
   import_refused: 'the plugin bundle imports something outside its folder and the SDK',

@@ -3,6 +3,7 @@ import { ulid } from 'ulid';
 /** Every security-relevant event the runtime records. */
 export type AuditType =
   | 'grant_decision'
+  | 'grant_refused'
   | 'launch'
   | 'handshake_ok'
   | 'handshake_failed'

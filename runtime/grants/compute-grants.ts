@@ -1,12 +1,18 @@
 import type { Capabilities } from '../manifest/manifest-schema.ts';
-import type { GrantDecision, Grants } from './grants.ts';
+import { hostDenied, specialRangeOf } from '../policy/network-ranges.ts';
+import type { ResolvedPolicy } from '../policy/resolved-policy.ts';
+import { namesTree, overlaps, sensitiveTreesTouched } from '../policy/sensitive-paths.ts';
+import { type GrantDecision, type Grants, networkGrantCovers, pathGrantCovers } from './grants.ts';
 
 /**
- * What the operator allows. This is the development-era policy: the default grants
- * nothing but `provide-tools`; `allowDeclared` grants everything the manifest declares.
+ * What the operator allows. No policy: nothing but `provide-tools`. `allowDeclared`
+ * (development) grants everything declared. `protectedPaths` (the runtime's own folders,
+ * the secrets file) are never granted, whatever else says so.
  */
 export interface GrantPolicy {
   allowDeclared: boolean;
+  policy?: ResolvedPolicy | undefined;
+  protectedPaths?: readonly string[];
 }
 
 /** Declared capabilities with filesystem paths already canonicalised. */
@@ -14,32 +20,95 @@ export type ResolvedCapabilities = Omit<Capabilities, 'access-filesystem'> & {
   'access-filesystem'?: { read?: string[]; write?: string[] };
 };
 
+type Verdict = { granted: boolean; rule: string };
+const grant = (rule: string): Verdict => ({ granted: true, rule });
+const refuse = (rule: string): Verdict => ({ granted: false, rule });
+
+const NO_POLICY = refuse('default: nothing but provide-tools without a policy');
+const ALLOW_DECLARED = grant('allow-declared (development): everything declared is granted');
+
+function decideNetwork(plugin: string, host: string, p: GrantPolicy): Verdict {
+  const policy = p.policy;
+  if (policy) {
+    const denied = policy.deny.hosts.findIndex((deny) => hostDenied(host, deny));
+    if (denied !== -1) return refuse(`policy deny.hosts[${denied}] ("${policy.deny.hosts[denied]}")`);
+  }
+  if (p.allowDeclared) return ALLOW_DECLARED;
+  if (!policy) return NO_POLICY;
+  const entries = policy.plugins.get(plugin)?.network ?? [];
+  const exact = entries.findIndex((entry) => entry !== '*' && networkGrantCovers(entry, host));
+  if (exact !== -1) return grant(`policy plugins.${plugin}.access-network[${exact}] ("${entries[exact]}")`);
+  const wildcard = entries.indexOf('*');
+  if (wildcard !== -1) {
+    const range = specialRangeOf(host);
+    if (range) return refuse(`${range} address: "*" covers public hosts only; name "${host}" in the policy to grant it`);
+    return grant(`policy plugins.${plugin}.access-network[${wildcard}] ("*")`);
+  }
+  return refuse(`not in policy plugins.${plugin}.access-network`);
+}
+
+function decideSecret(plugin: string, name: string, p: GrantPolicy): Verdict {
+  if (p.allowDeclared) return ALLOW_DECLARED;
+  if (!p.policy) return NO_POLICY;
+  const entries = p.policy.plugins.get(plugin)?.secrets ?? [];
+  const index = entries.indexOf(name);
+  return index === -1 ? refuse(`not in policy plugins.${plugin}.access-secret`) : grant(`policy plugins.${plugin}.access-secret[${index}]`);
+}
+
+function decidePath(plugin: string, mode: 'read' | 'write', target: string, p: GrantPolicy): Verdict {
+  const protectedPath = (p.protectedPaths ?? []).find((entry) => overlaps(target, entry));
+  if (protectedPath) return refuse(`runtime-protected path ${protectedPath} is never granted`);
+  const policy = p.policy;
+  if (policy) {
+    const denied = policy.deny.paths.findIndex((deny) => overlaps(target, deny));
+    if (denied !== -1) return refuse(`policy deny.paths[${denied}] ("${policy.deny.paths[denied]}")`);
+  }
+  if (p.allowDeclared) return ALLOW_DECLARED;
+  if (!policy) return NO_POLICY;
+  const entries = policy.plugins.get(plugin)?.[mode] ?? [];
+  const index = entries.findIndex((entry) => pathGrantCovers(entry, target));
+  if (index === -1) return refuse(`not inside policy plugins.${plugin}.access-filesystem.${mode}`);
+  const entry = entries[index]!;
+  const unnamed = sensitiveTreesTouched(target).find((tree) => !namesTree(entry, tree) && entry !== target);
+  if (unnamed) return refuse(`sensitive path: ${target} touches ${unnamed}, which the policy does not name`);
+  return grant(`policy plugins.${plugin}.access-filesystem.${mode}[${index}] ("${entry}")`);
+}
+
 /**
  * Grants = what the manifest declares ∩ what the policy allows. Pure.
- * Returns the grants and one decision per declared scope, each naming its rule.
+ * Returns the grants and one decision per declared scope, each naming the rule that decided.
  */
 export function computeGrants(
   declared: ResolvedCapabilities,
   policy: GrantPolicy,
+  plugin = '',
 ): { grants: Grants; decisions: GrantDecision[] } {
   const decisions: GrantDecision[] = [];
   const grants: Grants = { provideTools: false, network: [], secrets: [], read: [], write: [] };
-  const decide = (capability: GrantDecision['capability'], scope: string, always = false): boolean => {
-    const granted = always || policy.allowDeclared;
-    const rule = always
-      ? 'default: provide-tools is granted when declared'
-      : granted
-        ? 'allow-declared (development): everything declared is granted'
-        : 'default: nothing but provide-tools without a policy';
-    decisions.push({ capability, scope, granted, rule });
-    return granted;
+  const record = (capability: GrantDecision['capability'], scope: string, verdict: Verdict): boolean => {
+    decisions.push({ capability, scope, ...verdict });
+    return verdict.granted;
   };
 
-  if (declared['provide-tools'] === true) grants.provideTools = decide('provide-tools', '*', true);
-  for (const host of declared['access-network'] ?? []) if (decide('access-network', host)) grants.network.push(host);
-  for (const name of declared['access-secret'] ?? []) if (decide('access-secret', name)) grants.secrets.push(name);
+  if (declared['provide-tools'] === true) {
+    const allowed = policy.policy?.plugins.get(plugin)?.provideTools ?? true;
+    grants.provideTools = record(
+      'provide-tools',
+      '*',
+      allowed ? grant('default: provide-tools is granted when declared') : refuse(`policy plugins.${plugin}.provide-tools is false`),
+    );
+  }
+  for (const host of declared['access-network'] ?? []) {
+    if (record('access-network', host, decideNetwork(plugin, host, policy))) grants.network.push(host);
+  }
+  for (const name of declared['access-secret'] ?? []) {
+    if (record('access-secret', name, decideSecret(plugin, name, policy))) grants.secrets.push(name);
+  }
   const fs = declared['access-filesystem'];
-  for (const p of fs?.read ?? []) if (decide('access-filesystem', `read:${p}`)) grants.read.push(p);
-  for (const p of fs?.write ?? []) if (decide('access-filesystem', `write:${p}`)) grants.write.push(p);
+  for (const mode of ['read', 'write'] as const) {
+    for (const target of fs?.[mode] ?? []) {
+      if (record('access-filesystem', `${mode}:${target}`, decidePath(plugin, mode, target, policy))) grants[mode].push(target);
+    }
+  }
   return { grants, decisions };
 }

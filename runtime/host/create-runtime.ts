@@ -1,4 +1,11 @@
 import { type AuditSink, makeAuditor } from '../audit/audit-record.ts';
+import { fileAuditSink } from '../audit/file-sink.ts';
+import { CapabilityTokens } from '../capabilities/capability-tokens.ts';
+import { answerSecretRequest } from '../capabilities/secret-gate.ts';
+import { envSecretStore, type SecretStore } from '../capabilities/secret-store.ts';
+import { checkGrantedTrees } from '../grants/check-granted-trees.ts';
+import type { PolicyInput } from '../policy/policy-schema.ts';
+import { loadPolicyFile, type ResolvedPolicy, resolvePolicy } from '../policy/resolved-policy.ts';
 import { type LaunchConfig, loadLaunchConfig, parseLaunchConfig } from '../config/launch-config.ts';
 import { PluginRuntimeError } from '../errors.ts';
 import { TokenRegistry } from '../handshake/token-registry.ts';
@@ -7,6 +14,7 @@ import { ToolPool } from '../supervisor/tool-pool.ts';
 import { ToolProcess } from '../supervisor/tool-process.ts';
 import { PluginHandle } from './plugin-handle.ts';
 import { type PreparedPlugin, preparePlugin } from './prepare-plugin.ts';
+import { canonicalisePath } from '../grants/resolve-paths.ts';
 import { defaultStateDir, prepareStateDir } from './state-dir.ts';
 
 /** One line a plugin process wrote to stderr. */
@@ -24,12 +32,21 @@ export interface RuntimeOptions {
   launchConfig?: string | LaunchConfig;
   /** Folder for bundles and Deno's cache (created 0700); default per user under the OS temp folder. */
   stateDir?: string;
+  /**
+   * The operator policy: a JSON file path, or the same object (its relative paths resolve
+   * against the current folder). Without one, nothing but provide-tools is granted.
+   */
+  policy?: string | PolicyInput;
   /** Development only: grant everything each manifest declares. */
   allowDeclared?: boolean;
+  /** Where secret values come from; default the host's `MANASVI_SECRET_<NAME>` variables. */
+  secrets?: SecretStore;
   /** Receives plugin stderr lines; default: written to the host's stderr, tagged. */
   onLog?: (entry: PluginLogLine) => void;
   /** Receives every audit record. */
   onAudit?: AuditSink;
+  /** Appends every audit record as a JSON line to this file. */
+  auditFile?: string;
 }
 
 export interface LoadOptions {
@@ -47,6 +64,11 @@ export interface Runtime {
   inspect(manifestPath: string, options?: LoadOptions): Promise<PreparedPlugin>;
   /** Stops every process of every plugin (shutdown → ack → SIGKILL after the grace period). */
   close(): Promise<void>;
+}
+
+function normalisePolicy(policy: RuntimeOptions['policy']): ResolvedPolicy | undefined {
+  if (policy === undefined) return undefined;
+  return typeof policy === 'string' ? loadPolicyFile(policy) : resolvePolicy(policy, process.cwd(), 'policy option');
 }
 
 function defaultLog({ plugin, tool, line }: PluginLogLine): void {
@@ -70,8 +92,23 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
       ? parseLaunchConfig(options.launchConfig, 'launchConfig option')
       : loadLaunchConfig(options.launchConfig);
   const denoPath = resolveDenoPath(options.denoPath);
-  const { bundleDir, denoDir } = prepareStateDir(options.stateDir ?? defaultStateDir());
-  const audit = makeAuditor(options.onAudit);
+  const stateDir = options.stateDir ?? defaultStateDir();
+  const { bundleDir, denoDir } = prepareStateDir(stateDir);
+  const policy = normalisePolicy(options.policy);
+  const secrets = options.secrets ?? envSecretStore();
+  const protectedPaths = [stateDir, ...(secrets.protectedPath ? [secrets.protectedPath] : [])].map((p) =>
+    canonicalisePath(process.cwd(), p),
+  );
+  const fileSink = options.auditFile ? fileAuditSink(options.auditFile) : undefined;
+  const audit = makeAuditor(
+    fileSink && options.onAudit
+      ? (record) => {
+          fileSink(record);
+          options.onAudit!(record);
+        }
+      : (fileSink ?? options.onAudit),
+  );
+  const capabilityTokens = new CapabilityTokens();
   const onLog = options.onLog ?? defaultLog;
   const tokens = new TokenRegistry();
   const handles = new Set<PluginHandle>();
@@ -83,7 +120,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     denoChecked ??= checkDenoVersion(denoPath, config.deno.minVersion);
     await denoChecked;
     const allowDeclared = loadOptions.allowDeclared ?? options.allowDeclared ?? false;
-    const prepared = await preparePlugin(manifestPath, { allowDeclared }, config, bundleDir);
+    const prepared = await preparePlugin(manifestPath, { allowDeclared, policy, protectedPaths }, config, bundleDir);
     for (const decision of prepared.decisions) {
       audit({ type: 'grant_decision', plugin: prepared.loaded.manifest.name, ...decision, reason: decision.rule });
     }
@@ -98,8 +135,14 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
       const plugin = prepared.loaded.manifest.name;
       const pools = new Map<string, ToolPool>();
       for (const tool of prepared.tools) {
-        const create = () =>
-          new ToolProcess({
+        const create = () => {
+          try {
+            checkGrantedTrees(tool.grants);
+          } catch (error) {
+            audit({ type: 'grant_refused', plugin, tool: tool.name, reason: (error as Error).message });
+            throw error;
+          }
+          return new ToolProcess({
             plugin,
             tool: tool.name,
             grants: tool.grants,
@@ -108,15 +151,18 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
             denoDir,
             config,
             tokens,
-            capabilityTokens: () => ({}),
-            onSecretRequest: async (request) => ({
-              ok: false,
-              code: 'capability_denied',
-              message: `secret ${request.name} is not granted to ${plugin}/${tool.name}`,
-            }),
+            capabilityTokens: (launchId) => capabilityTokens.forSecrets(launchId, tool.grants.secrets),
+            onSecretRequest: (request, liveProcess) =>
+              answerSecretRequest(
+                request,
+                { plugin, tool: tool.name, pluginGrants: prepared.grants, toolGrants: tool.grants, ...liveProcess },
+                capabilityTokens,
+                secrets,
+              ),
             audit,
             onLog: (line, launchId) => onLog({ plugin, tool: tool.name, launchId, line }),
           });
+        };
         pools.set(tool.name, new ToolPool({ tool: tool.name, idleMs: config.toolProcess.idleMs, create }));
       }
       const handle = new PluginHandle(prepared, pools, config);

@@ -69,7 +69,7 @@ export async function preparePlugin(
 ): Promise<PreparedPlugin> {
   const loaded = loadManifest(manifestPath);
   const declared = resolveDeclared(loaded);
-  const { grants, decisions } = computeGrants(declared, policy);
+  const { grants, decisions } = computeGrants(declared, policy, loaded.manifest.name);
   const ceiling = declaredCeiling(declared);
   const toolGrants = Object.entries(loaded.manifest.tools).map(
     ([name, tool]) => [name, tool, computeToolGrants(name, resolveSandbox(loaded, tool), ceiling, grants)] as const,

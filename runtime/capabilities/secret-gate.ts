@@ -1,0 +1,52 @@
+import type { SecretGetMessage } from '../../plugin-sdk/protocol/messages.ts';
+import type { Grants } from '../grants/grants.ts';
+import type { CapabilityTokens } from './capability-tokens.ts';
+import type { SecretStore } from './secret-store.ts';
+
+export type SecretAnswer = { ok: true; value: string } | { ok: false; code: string; message: string };
+
+export interface SecretGateContext {
+  plugin: string;
+  tool: string;
+  /** What the plugin as a whole is granted. */
+  pluginGrants: Grants;
+  /** What this tool's process is granted (its sandbox). */
+  toolGrants: Grants;
+  launchId: string;
+  /** True while the call the request names is in flight on this process. */
+  inFlight(callId: string): boolean;
+}
+
+const denied = (message: string): SecretAnswer => ({ ok: false, code: 'capability_denied', message });
+
+/**
+ * The channel gate for `secret.get`, checked in order before the store is touched:
+ * granted to the plugin, named by this tool's sandbox, capability token valid for this
+ * launch and scope, asked during a call in flight. Refusals never say whether the store
+ * holds the name, and no answer ever carries another secret's value.
+ */
+export async function answerSecretRequest(
+  request: SecretGetMessage,
+  context: SecretGateContext,
+  tokens: CapabilityTokens,
+  store: SecretStore,
+): Promise<SecretAnswer> {
+  const where = `${context.plugin}/${context.tool}`;
+  if (!context.pluginGrants.secrets.includes(request.name)) {
+    return denied(`secret ${request.name} is not granted to plugin ${context.plugin}`);
+  }
+  if (!context.toolGrants.secrets.includes(request.name)) {
+    return denied(`secret ${request.name} is not named by the sandbox of ${where}`);
+  }
+  if (!tokens.verify(context.launchId, 'access-secret', request.name, request.token)) {
+    return denied(`capability token for access-secret:${request.name} is not valid for this launch of ${where}`);
+  }
+  if (!context.inFlight(request.callId)) {
+    return denied(`secret ${request.name} was asked for outside a call in flight on ${where}`);
+  }
+  const value = await store.get(request.name);
+  if (value === undefined) {
+    return { ok: false, code: 'secret_unavailable', message: `the secret store holds no value for ${request.name}` };
+  }
+  return { ok: true, value };
+}

@@ -1,0 +1,39 @@
+import * as v from 'valibot';
+import { PLUGIN_NAME_PATTERN, SECRET_NAME_PATTERN } from '../manifest/manifest-schema.ts';
+
+const pathEntry = v.pipe(v.string(), v.minLength(1), v.maxLength(4096));
+const hostEntry = v.pipe(v.string(), v.minLength(1), v.maxLength(260));
+
+/** What the operator allows one plugin: each list is a ceiling its manifest is intersected with. */
+export const PluginPolicySchema = v.strictObject({
+  /** Default true: a plugin may serve the tools its manifest lists. */
+  'provide-tools': v.optional(v.boolean()),
+  /** Exact `host` / `host:port` strings, or "*" for any public host (never private, loopback, link-local or metadata ranges). */
+  'access-network': v.optional(v.array(hostEntry)),
+  'access-secret': v.optional(v.array(v.pipe(v.string(), v.regex(SECRET_NAME_PATTERN, 'an upper-case secret name')))),
+  /** Folders (or files) a declared path must lie inside; relative entries resolve against the policy file's folder. */
+  'access-filesystem': v.optional(
+    v.strictObject({ read: v.optional(v.array(pathEntry)), write: v.optional(v.array(pathEntry)) }),
+  ),
+});
+
+export const PolicySchema = v.strictObject({
+  $schema: v.optional(v.string()),
+  plugins: v.optional(
+    v.record(v.pipe(v.string(), v.regex(PLUGIN_NAME_PATTERN, 'a plugin name')), PluginPolicySchema),
+    {},
+  ),
+  /** Denied whatever any plugin entry says. */
+  deny: v.optional(
+    v.strictObject({
+      paths: v.optional(v.array(pathEntry), []),
+      /** Host names, IP addresses, or CIDR ranges such as 10.0.0.0/8. */
+      hosts: v.optional(v.array(hostEntry), []),
+    }),
+    { paths: [], hosts: [] },
+  ),
+});
+
+export type PolicyInput = v.InferInput<typeof PolicySchema>;
+export type Policy = v.InferOutput<typeof PolicySchema>;
+export type PluginPolicy = v.InferOutput<typeof PluginPolicySchema>;

@@ -1,0 +1,64 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import * as v from 'valibot';
+import { PluginRuntimeError } from '../errors.ts';
+import { canonicalisePath } from '../grants/resolve-paths.ts';
+import { describeSchemaIssues, toSchemaIssues } from '../schema-issues.ts';
+import { type PolicyInput, PolicySchema } from './policy-schema.ts';
+
+/** A plugin's policy entry with its paths canonicalised. */
+export interface ResolvedPluginPolicy {
+  provideTools: boolean | undefined;
+  network: string[];
+  secrets: string[];
+  read: string[];
+  write: string[];
+}
+
+/** An operator policy, validated, with every path absolute and canonical. */
+export interface ResolvedPolicy {
+  source: string;
+  plugins: Map<string, ResolvedPluginPolicy>;
+  deny: { paths: string[]; hosts: string[] };
+}
+
+/**
+ * Validates a policy object and canonicalises its paths against `baseDir`.
+ * @throws PluginRuntimeError `policy_invalid` naming each bad field.
+ */
+export function resolvePolicy(input: PolicyInput | unknown, baseDir: string, source = 'policy'): ResolvedPolicy {
+  const result = v.safeParse(PolicySchema, input);
+  if (!result.success) {
+    const issues = toSchemaIssues(result.issues);
+    throw new PluginRuntimeError('policy_invalid', `${source} is invalid: ${describeSchemaIssues(issues)}`, {
+      details: { source, issues },
+    });
+  }
+  const canonical = (entry: string) => canonicalisePath(baseDir, entry);
+  const plugins = new Map<string, ResolvedPluginPolicy>();
+  for (const [name, entry] of Object.entries(result.output.plugins)) {
+    plugins.set(name, {
+      provideTools: entry['provide-tools'],
+      network: [...(entry['access-network'] ?? [])],
+      secrets: [...(entry['access-secret'] ?? [])],
+      read: (entry['access-filesystem']?.read ?? []).map(canonical),
+      write: (entry['access-filesystem']?.write ?? []).map(canonical),
+    });
+  }
+  return {
+    source,
+    plugins,
+    deny: { paths: result.output.deny.paths.map(canonical), hosts: [...result.output.deny.hosts] },
+  };
+}
+
+/** Reads a policy file; relative paths in it resolve against the file's folder. */
+export function loadPolicyFile(file: string): ResolvedPolicy {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (cause) {
+    throw new PluginRuntimeError('policy_invalid', `cannot read policy ${file}: ${(cause as Error).message}`, { cause });
+  }
+  return resolvePolicy(raw, path.dirname(path.resolve(file)), file);
+}

@@ -15,3 +15,8 @@ export type { AuditRecord, AuditSink, AuditType } from './audit/audit-record.ts'
 export { loadLaunchConfig } from './config/launch-config.ts';
 export type { LaunchConfig } from './config/launch-config.ts';
 export { loadManifest } from './manifest/load-manifest.ts';
+export type { WidenedScope } from './policy/widened-scopes.ts';
+export type { PolicyInput } from './policy/policy-schema.ts';
+export { envSecretStore, fileSecretStore, functionSecretStore } from './capabilities/secret-store.ts';
+export type { SecretStore } from './capabilities/secret-store.ts';
+export { fileAuditSink } from './audit/file-sink.ts';

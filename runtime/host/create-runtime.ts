@@ -4,7 +4,9 @@ import { CapabilityTokens } from '../capabilities/capability-tokens.ts';
 import { answerSecretRequest } from '../capabilities/secret-gate.ts';
 import { envSecretStore, type SecretStore } from '../capabilities/secret-store.ts';
 import { checkGrantedTrees } from '../grants/check-granted-trees.ts';
+import { loadManifest } from '../manifest/load-manifest.ts';
 import type { PolicyInput } from '../policy/policy-schema.ts';
+import { type WidenedScope, widenedScopes } from '../policy/widened-scopes.ts';
 import { loadPolicyFile, type ResolvedPolicy, resolvePolicy } from '../policy/resolved-policy.ts';
 import { type LaunchConfig, loadLaunchConfig, parseLaunchConfig } from '../config/launch-config.ts';
 import { PluginRuntimeError } from '../errors.ts';
@@ -62,6 +64,11 @@ export interface Runtime {
   load(manifestPath: string, options?: LoadOptions): Promise<PluginHandle>;
   /** What `load` would grant and launch, without starting anything. */
   inspect(manifestPath: string, options?: LoadOptions): Promise<PreparedPlugin>;
+  /**
+   * What `updatedManifestPath` asks for beyond the approved manifest: every scope an update
+   * would widen, so an operator never widens a plugin silently. Both manifests are validated.
+   */
+  compare(approvedManifestPath: string, updatedManifestPath: string): WidenedScope[];
   /** Stops every process of every plugin (shutdown → ack → SIGKILL after the grace period). */
   close(): Promise<void>;
 }
@@ -130,6 +137,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
   return {
     config,
     inspect: (manifestPath, loadOptions = {}) => prepare(manifestPath, loadOptions),
+    compare: (approved, updated) => widenedScopes(loadManifest(approved).manifest, loadManifest(updated).manifest),
     async load(manifestPath, loadOptions = {}) {
       const prepared = await prepare(manifestPath, loadOptions);
       const plugin = prepared.loaded.manifest.name;

@@ -27,6 +27,8 @@ export const ERROR_CODES = {
   capability_denied: 'a capability request was not granted',
   tool_failed: 'the tool ran and reported an error',
   shutting_down: 'the runtime or plugin is stopping',
+  plugin_parked: 'the tool crashed too often within the restart window and is parked until reset or the window passes',
+  resource_exhausted: 'the process passed a resource limit (`details.limit`: heap, rss, cpu or file_size) and was killed',
   runtime_closed: 'the runtime was closed',
 } as const;
 

@@ -3,7 +3,8 @@
  * @module
  */
 export { createRuntime } from './host/create-runtime.ts';
-export type { LoadOptions, PluginLogLine, Runtime, RuntimeOptions } from './host/create-runtime.ts';
+export type { ActiveLayers, LoadOptions, PluginLogLine, Runtime, RuntimeOptions } from './host/create-runtime.ts';
+export type { ToolStateEvent } from './host/create-tool-pools.ts';
 export { PluginHandle } from './host/plugin-handle.ts';
 export type { CallOptions } from './host/plugin-handle.ts';
 export type { PreparedPlugin, PreparedTool } from './host/prepare-plugin.ts';

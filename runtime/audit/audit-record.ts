@@ -12,7 +12,8 @@ export type AuditType =
   | 'kill'
   | 'exit'
   | 'restart'
-  | 'shutdown';
+  | 'shutdown'
+  | 'state';
 
 /** What a component supplies for a record; id and time are stamped by the auditor. */
 export interface AuditFields {

@@ -21,6 +21,8 @@ export const LaunchConfigSchema = v.strictObject({
     cancelGraceMs: positiveInt,
     maxConcurrent: positiveInt,
     maxQueued: v.pipe(v.number(), v.integer(), v.minValue(0)),
+    /** Scale-out: at most this many processes serve one tool. */
+    maxProcesses: positiveInt,
   }),
   limits: v.strictObject({
     heapMb: positiveInt,
@@ -28,6 +30,11 @@ export const LaunchConfigSchema = v.strictObject({
     stderrLineBytes: positiveInt,
     stderrLinesPerSecond: positiveInt,
     stderrTailLines: positiveInt,
+    /** CPU seconds per process, enforced by the OS (prlimit) where available. */
+    cpuSeconds: positiveInt,
+    /** Largest file a process may write, enforced by the OS (prlimit) where available. */
+    fileSizeMb: positiveInt,
+    rssCheckIntervalMs: positiveInt,
   }),
   restart: v.strictObject({
     initialBackoffMs: positiveInt,

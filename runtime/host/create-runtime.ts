@@ -1,9 +1,7 @@
 import { type AuditSink, makeAuditor } from '../audit/audit-record.ts';
 import { fileAuditSink } from '../audit/file-sink.ts';
 import { CapabilityTokens } from '../capabilities/capability-tokens.ts';
-import { answerSecretRequest } from '../capabilities/secret-gate.ts';
 import { envSecretStore, type SecretStore } from '../capabilities/secret-store.ts';
-import { checkGrantedTrees } from '../grants/check-granted-trees.ts';
 import { loadManifest } from '../manifest/load-manifest.ts';
 import type { PolicyInput } from '../policy/policy-schema.ts';
 import { type WidenedScope, widenedScopes } from '../policy/widened-scopes.ts';
@@ -12,8 +10,8 @@ import { type LaunchConfig, loadLaunchConfig, parseLaunchConfig } from '../confi
 import { PluginRuntimeError } from '../errors.ts';
 import { TokenRegistry } from '../handshake/token-registry.ts';
 import { checkDenoVersion, resolveDenoPath } from '../launch/deno-binary.ts';
-import { ToolPool } from '../supervisor/tool-pool.ts';
-import { ToolProcess } from '../supervisor/tool-process.ts';
+import { detectOsLayers, type OsLayers } from '../launch/os-limits.ts';
+import { createToolPools } from './create-tool-pools.ts';
 import { PluginHandle } from './plugin-handle.ts';
 import { type PreparedPlugin, preparePlugin } from './prepare-plugin.ts';
 import { canonicalisePath } from '../grants/resolve-paths.ts';
@@ -51,6 +49,20 @@ export interface RuntimeOptions {
   auditFile?: string;
 }
 
+/** Which enforcement layers are active. */
+export interface ActiveLayers {
+  /** Manifest, grant, bundle, channel and capability checks in the host: always. */
+  hostChecks: true;
+  /** Deno permission flags per tool process: always. */
+  denoPermissions: true;
+  /** CPU-seconds and file-size limits set by the OS (prlimit). */
+  osLimits: boolean;
+  /** The kernel kills plugin processes when the host dies (setpriv --pdeathsig). */
+  dieWithHost: boolean;
+  /** Mount namespaces per process: not implemented yet (README roadmap). */
+  mountNamespace: false;
+}
+
 export interface LoadOptions {
   /** Development only: grant everything this manifest declares. */
   allowDeclared?: boolean;
@@ -60,6 +72,8 @@ export interface LoadOptions {
 export interface Runtime {
   /** The validated launch config in force. */
   readonly config: LaunchConfig;
+  /** The enforcement layers active on this host, for the operator to see at start. */
+  readonly layers: ActiveLayers;
   /** Validates, grants and bundles a plugin and returns its handle; processes start on first call. */
   load(manifestPath: string, options?: LoadOptions): Promise<PluginHandle>;
   /** What `load` would grant and launch, without starting anything. */
@@ -118,6 +132,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
   const capabilityTokens = new CapabilityTokens();
   const onLog = options.onLog ?? defaultLog;
   const tokens = new TokenRegistry();
+  const layers = detectOsLayers();
   const handles = new Set<PluginHandle>();
   let denoChecked: Promise<string> | null = null;
   let closed = false;
@@ -136,44 +151,32 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
 
   return {
     config,
+    layers: {
+      hostChecks: true,
+      denoPermissions: true,
+      osLimits: layers.prlimit !== null,
+      dieWithHost: layers.setpriv !== null,
+      mountNamespace: false,
+    },
     inspect: (manifestPath, loadOptions = {}) => prepare(manifestPath, loadOptions),
     compare: (approved, updated) => widenedScopes(loadManifest(approved).manifest, loadManifest(updated).manifest),
     async load(manifestPath, loadOptions = {}) {
       const prepared = await prepare(manifestPath, loadOptions);
       const plugin = prepared.loaded.manifest.name;
-      const pools = new Map<string, ToolPool>();
-      for (const tool of prepared.tools) {
-        const create = () => {
-          try {
-            checkGrantedTrees(tool.grants);
-          } catch (error) {
-            audit({ type: 'grant_refused', plugin, tool: tool.name, reason: (error as Error).message });
-            throw error;
-          }
-          return new ToolProcess({
-            plugin,
-            tool: tool.name,
-            grants: tool.grants,
-            argv: tool.argv,
-            denoPath,
-            denoDir,
-            config,
-            tokens,
-            capabilityTokens: (launchId) => capabilityTokens.forSecrets(launchId, tool.grants.secrets),
-            onSecretRequest: (request, liveProcess) =>
-              answerSecretRequest(
-                request,
-                { plugin, tool: tool.name, pluginGrants: prepared.grants, toolGrants: tool.grants, ...liveProcess },
-                capabilityTokens,
-                secrets,
-              ),
-            audit,
-            onLog: (line, launchId) => onLog({ plugin, tool: tool.name, launchId, line }),
-          });
-        };
-        pools.set(tool.name, new ToolPool({ tool: tool.name, idleMs: config.toolProcess.idleMs, create }));
-      }
-      const handle = new PluginHandle(prepared, pools, config);
+      let handle: PluginHandle | undefined;
+      const pools = createToolPools(prepared, {
+        config,
+        denoPath,
+        denoDir,
+        layers,
+        tokens,
+        capabilityTokens,
+        secrets,
+        audit,
+        onLog: (tool, launchId, line) => onLog({ plugin, tool, launchId, line }),
+        onState: (event) => handle?.emit('state', event),
+      });
+      handle = new PluginHandle(prepared, pools, config);
       handles.add(handle);
       return handle;
     },

@@ -1,8 +1,10 @@
+import { EventEmitter } from 'node:events';
 import type { LaunchConfig } from '../config/launch-config.ts';
 import { PluginRuntimeError } from '../errors.ts';
 import type { GrantDecision, Grants } from '../grants/grants.ts';
 import type { Manifest } from '../manifest/manifest-schema.ts';
 import type { ToolPool } from '../supervisor/tool-pool.ts';
+import type { ToolStateEvent } from './create-tool-pools.ts';
 import type { PreparedPlugin, PreparedTool } from './prepare-plugin.ts';
 
 export interface CallOptions {
@@ -12,8 +14,8 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
-/** A loaded plugin: its grants, its tools, and calls into them. */
-export class PluginHandle {
+/** A loaded plugin: its grants, its tools, and calls into them. Emits `state` ({@link ToolStateEvent}). */
+export class PluginHandle extends EventEmitter<{ state: [ToolStateEvent] }> {
   readonly name: string;
   readonly version: string;
   readonly manifest: Manifest;
@@ -25,6 +27,7 @@ export class PluginHandle {
   readonly #config: LaunchConfig;
 
   constructor(prepared: PreparedPlugin, pools: ReadonlyMap<string, ToolPool>, config: LaunchConfig) {
+    super();
     this.#prepared = prepared;
     this.#pools = pools;
     this.#config = config;
@@ -67,10 +70,22 @@ export class PluginHandle {
         { details: { issues } },
       );
     }
-    const { defaultTimeoutMs, maxTimeoutMs } = this.#config.calls;
     const declared = this.tools.find((t) => t.name === tool)?.timeoutMs;
-    const timeoutMs = Math.min(options.timeoutMs ?? declared ?? defaultTimeoutMs, maxTimeoutMs);
+    const timeoutMs = Math.min(
+      options.timeoutMs ?? declared ?? this.#prepared.limits.defaultTimeoutMs,
+      this.#config.calls.maxTimeoutMs,
+    );
     return pool.call(args, timeoutMs, options.signal);
+  }
+
+  /** Process ids of a tool's live processes (for operators and tests). */
+  pids(tool: string): number[] {
+    return (this.#pools.get(tool)?.processes ?? []).flatMap((process) => (process.pid === undefined ? [] : [process.pid]));
+  }
+
+  /** Unparks a tool (or every tool) that crashed too often: its next call starts a fresh process. */
+  reset(tool?: string): void {
+    for (const [name, pool] of this.#pools) if (tool === undefined || tool === name) pool.reset();
   }
 
   /** Stops every process of this plugin. */

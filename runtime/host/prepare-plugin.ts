@@ -7,6 +7,7 @@ import { computeToolGrants, type ResolvedSandbox } from '../grants/tool-grants.t
 import { buildDenoArgv } from '../launch/deno-argv.ts';
 import { type LoadedManifest, loadManifest } from '../manifest/load-manifest.ts';
 import type { ToolDefinition } from '../manifest/manifest-schema.ts';
+import { type EffectiveLimits, effectiveLimits } from '../supervisor/effective-limits.ts';
 
 /** One tool as the host will launch it. */
 export interface PreparedTool {
@@ -30,6 +31,8 @@ export interface PreparedPlugin {
   tools: PreparedTool[];
   bundlePath: string;
   bundleSha256: string;
+  /** The limits its processes run under (deno-launch.json, overridden by the policy). */
+  limits: EffectiveLimits;
 }
 
 function resolveSandbox(loaded: LoadedManifest, tool: ToolDefinition): ResolvedSandbox {
@@ -75,13 +78,14 @@ export async function preparePlugin(
     ([name, tool]) => [name, tool, computeToolGrants(name, resolveSandbox(loaded, tool), ceiling, grants)] as const,
   );
   const bundle = await bundlePlugin(loaded.entryPath, loaded.pluginDir, bundleDir);
+  const limits = effectiveLimits(config, policy.policy?.plugins.get(loaded.manifest.name)?.limits);
   const tools = toolGrants.map(([name, tool, granted]) => ({
     name,
     description: tool.description,
     input: tool.input,
     timeoutMs: tool.timeoutMs,
     grants: granted,
-    argv: buildDenoArgv({ config, grants: granted, bundlePath: bundle.bundlePath, heapMb: config.limits.heapMb }),
+    argv: buildDenoArgv({ config, grants: granted, bundlePath: bundle.bundlePath, heapMb: limits.heapMb }),
   }));
-  return { loaded, grants, decisions, tools, bundlePath: bundle.bundlePath, bundleSha256: bundle.sha256 };
+  return { loaded, grants, decisions, tools, bundlePath: bundle.bundlePath, bundleSha256: bundle.sha256, limits };
 }

@@ -2,8 +2,8 @@ import { execa, type ResultPromise } from 'execa';
 import { LAUNCH_TOKEN_ENV } from '../../plugin-sdk/protocol/constants.ts';
 
 export interface SpawnInput {
-  denoPath: string;
-  argv: string[];
+  /** Program and arguments: Deno, possibly under the OS layers (see os-limits.ts). */
+  command: [string, string[]];
   token: string;
   denoDir: string;
 }
@@ -25,8 +25,8 @@ export function pluginEnvironment(token: string, denoDir: string): Record<string
 }
 
 /** The one place the runtime starts a process. The token travels in the environment, never argv. */
-export function spawnDeno({ denoPath, argv, token, denoDir }: SpawnInput): DenoProcess {
-  const subprocess = execa(denoPath, argv, {
+export function spawnDeno({ command, token, denoDir }: SpawnInput): DenoProcess {
+  const subprocess = execa(command[0], command[1], {
     env: pluginEnvironment(token, denoDir),
     extendEnv: false,
     stdin: 'pipe',

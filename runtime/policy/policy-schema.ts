@@ -1,6 +1,21 @@
 import * as v from 'valibot';
 import { PLUGIN_NAME_PATTERN, SECRET_NAME_PATTERN } from '../manifest/manifest-schema.ts';
 
+const positiveInt = v.pipe(v.number(), v.integer(), v.minValue(1));
+
+/** Per-plugin overrides of deno-launch.json's numbers. */
+export const LimitsPolicySchema = v.strictObject({
+  heapMb: v.optional(positiveInt),
+  rssMb: v.optional(positiveInt),
+  cpuSeconds: v.optional(positiveInt),
+  fileSizeMb: v.optional(positiveInt),
+  maxConcurrent: v.optional(positiveInt),
+  maxQueued: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
+  maxProcesses: v.optional(positiveInt),
+  defaultTimeoutMs: v.optional(positiveInt),
+  idleMs: v.optional(positiveInt),
+});
+
 const pathEntry = v.pipe(v.string(), v.minLength(1), v.maxLength(4096));
 const hostEntry = v.pipe(v.string(), v.minLength(1), v.maxLength(260));
 
@@ -15,7 +30,10 @@ export const PluginPolicySchema = v.strictObject({
   'access-filesystem': v.optional(
     v.strictObject({ read: v.optional(v.array(pathEntry)), write: v.optional(v.array(pathEntry)) }),
   ),
+  limits: v.optional(LimitsPolicySchema),
 });
+
+export type LimitsPolicy = v.InferOutput<typeof LimitsPolicySchema>;
 
 export const PolicySchema = v.strictObject({
   $schema: v.optional(v.string()),

@@ -4,7 +4,7 @@ import * as v from 'valibot';
 import { PluginRuntimeError } from '../errors.ts';
 import { canonicalisePath } from '../grants/resolve-paths.ts';
 import { describeSchemaIssues, toSchemaIssues } from '../schema-issues.ts';
-import { type PolicyInput, PolicySchema } from './policy-schema.ts';
+import { type LimitsPolicy, type PolicyInput, PolicySchema } from './policy-schema.ts';
 
 /** A plugin's policy entry with its paths canonicalised. */
 export interface ResolvedPluginPolicy {
@@ -13,6 +13,7 @@ export interface ResolvedPluginPolicy {
   secrets: string[];
   read: string[];
   write: string[];
+  limits: LimitsPolicy;
 }
 
 /** An operator policy, validated, with every path absolute and canonical. */
@@ -43,6 +44,7 @@ export function resolvePolicy(input: PolicyInput | unknown, baseDir: string, sou
       secrets: [...(entry['access-secret'] ?? [])],
       read: (entry['access-filesystem']?.read ?? []).map(canonical),
       write: (entry['access-filesystem']?.write ?? []).map(canonical),
+      limits: { ...entry.limits },
     });
   }
   return {

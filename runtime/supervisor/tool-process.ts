@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { ulid } from 'ulid';
 import type { PluginToHostMessage, SecretGetMessage } from '../../plugin-sdk/protocol/messages.ts';
 import { MAX_ERROR_MESSAGE_CHARS, PROTOCOL_VERSION } from '../../plugin-sdk/protocol/constants.ts';
@@ -13,6 +14,12 @@ import { StderrLines } from '../launch/stderr-lines.ts';
 
 export type ProcessState = 'launching' | 'handshaking' | 'ready' | 'draining' | 'stopped' | 'crashed';
 
+/** What the supervisor reports about a process, beyond its state. */
+export type ProcessEvent = 'starting' | 'ready' | 'busy' | 'idle' | 'unresponsive' | 'crashed' | 'stopped';
+
+/** V8's own words when the heap limit is hit. */
+const HEAP_EXHAUSTED = /Fatal JavaScript out of memory|Reached heap limit|JavaScript heap out of memory/;
+
 /** Answers a plugin's `secret.get`: the value, or a typed refusal. Supplied by the capability layer. */
 export type SecretRequestHandler = (
   request: SecretGetMessage,
@@ -23,9 +30,13 @@ export interface ToolProcessOptions {
   plugin: string;
   tool: string;
   grants: Grants;
+  /** Deno's argv (what `inspect` shows and the audit records). */
   argv: string[];
-  denoPath: string;
+  /** The program and arguments actually spawned: Deno's argv under the OS layers. */
+  command: [string, string[]];
   denoDir: string;
+  /** Per-process limits the host watches (RSS) on top of what Deno and the OS enforce. */
+  rssMb: number;
   config: LaunchConfig;
   tokens: TokenRegistry;
   /** Capability tokens handed over at `welcome`, minted for this launch. */
@@ -33,6 +44,7 @@ export interface ToolProcessOptions {
   onSecretRequest: SecretRequestHandler;
   audit: (fields: AuditFields) => void;
   onLog: (line: string, launchId: string) => void;
+  onEvent?: (event: ProcessEvent, detail: { launchId: string; reason?: string }) => void;
 }
 
 interface PendingCall {
@@ -67,10 +79,23 @@ export class ToolProcess {
   #acked: (() => void) | undefined;
   #ended: PluginRuntimeError | null = null;
   #markExited!: () => void;
+  #heartbeatTimer: NodeJS.Timeout | undefined;
+  #rssTimer: NodeJS.Timeout | undefined;
+  #pingSeq = 0;
+  #lastPongSeq = 0;
+  #missedPings = 0;
+  #heapExhausted = false;
+  /** When the process became ready; the pool uses it to tell a healthy run from a crash loop. */
+  readyAt = 0;
 
   constructor(options: ToolProcessOptions) {
     this.#o = options;
     this.exited = new Promise((resolve) => (this.#markExited = resolve));
+  }
+
+  /** The OS process id, once spawned. */
+  get pid(): number | undefined {
+    return this.#child?.pid;
   }
 
   get inFlight(): number {
@@ -87,8 +112,15 @@ export class ToolProcess {
     this.#ready = { promise, resolve, reject };
 
     const token = tokens.issue(this.launchId, config.handshake.timeoutMs);
-    this.#child = spawnDeno({ denoPath: this.#o.denoPath, argv: this.#o.argv, token, denoDir: this.#o.denoDir });
-    this.#audit({ type: 'launch', argv: this.#o.argv, grants: this.#o.grants, pid: this.#child.pid ?? null });
+    this.#child = spawnDeno({ command: this.#o.command, token, denoDir: this.#o.denoDir });
+    this.#o.onEvent?.('starting', { launchId: this.launchId });
+    this.#audit({
+      type: 'launch',
+      argv: this.#o.argv,
+      wrapper: this.#o.command[1].slice(0, this.#o.command[1].length - this.#o.argv.length),
+      grants: this.#o.grants,
+      pid: this.#child.pid ?? null,
+    });
     this.#channel = new HostChannel(this.#child.stdout, this.#child.stdin, config.channel.maxFrameBytes, {
       onMessage: (message) => this.#onMessage(message),
       onViolation: (violation, beforeFirst) => this.#onViolation(violation, beforeFirst),
@@ -100,7 +132,10 @@ export class ToolProcess {
         linesPerSecond: config.limits.stderrLinesPerSecond,
         tailLines: config.limits.stderrTailLines,
       },
-      (line) => this.#o.onLog(line, this.launchId),
+      (line) => {
+        if (HEAP_EXHAUSTED.test(line)) this.#heapExhausted = true;
+        this.#o.onLog(line, this.launchId);
+      },
     );
     this.#child.on('close', (code: number | null, signal: NodeJS.Signals | null) => this.#onClose(code, signal));
     this.#child.on('error', () => {}); // a spawn failure also ends in 'close'
@@ -130,6 +165,7 @@ export class ToolProcess {
         signal?.removeEventListener('abort', onAbort);
       };
       this.#pending.set(id, { resolve, reject, cleanup });
+      if (this.#pending.size === 1) this.#o.onEvent?.('busy', { launchId: this.launchId });
       this.#channel.send({ type: 'call', id, tool, args, timeoutMs });
     });
   }
@@ -175,7 +211,7 @@ export class ToolProcess {
       case 'result': {
         const pending = this.#pending.get(message.id);
         if (pending) {
-          this.#pending.delete(message.id);
+          this.#settled(message.id);
           pending.cleanup();
           if (message.ok) pending.resolve(message.value);
           else pending.reject(toolFailed(this.#o.tool, message.error));
@@ -195,6 +231,8 @@ export class ToolProcess {
         this.#acked?.();
         return;
       case 'pong':
+        this.#lastPongSeq = Math.max(this.#lastPongSeq, message.seq);
+        this.#missedPings = 0;
         return;
     }
   }
@@ -234,7 +272,52 @@ export class ToolProcess {
     clearTimeout(this.#handshakeTimer);
     this.#channel.state = 'ready';
     this.state = 'ready';
+    this.readyAt = Date.now();
+    this.#startWatches();
+    this.#o.onEvent?.('ready', { launchId: this.launchId });
     this.#ready.resolve();
+  }
+
+  /**
+   * Heartbeat and RSS watch. A process that misses `missedLimit` pings in a row is wedged
+   * (a busy one still answers pings between its calls' awaits); one whose resident memory
+   * passes the limit is killed: V8's heap flag does not cap ArrayBuffers.
+   */
+  #startWatches(): void {
+    const { heartbeat, limits } = this.#o.config;
+    this.#heartbeatTimer = setInterval(() => {
+      if (this.#lastPongSeq < this.#pingSeq) this.#missedPings++;
+      if (this.#missedPings >= heartbeat.missedLimit) {
+        this.#o.onEvent?.('unresponsive', { launchId: this.launchId, reason: `${this.#missedPings} pings unanswered` });
+        return this.#end(
+          new PluginRuntimeError('plugin_crashed', `the ${this.#o.tool} process stopped answering pings and was killed`, {
+            details: { reason: 'unresponsive', missedPings: this.#missedPings },
+          }),
+          'unresponsive',
+        );
+      }
+      this.#channel.send({ type: 'ping', seq: ++this.#pingSeq });
+    }, heartbeat.intervalMs);
+    this.#heartbeatTimer.unref();
+    const pid = this.#child.pid;
+    if (pid === undefined) return;
+    this.#rssTimer = setInterval(() => {
+      const rssMb = readRssMb(pid);
+      if (rssMb !== null && rssMb > this.#o.rssMb) {
+        this.#end(
+          new PluginRuntimeError('resource_exhausted', `the ${this.#o.tool} process passed its memory limit: rss ${rssMb} MB > ${this.#o.rssMb} MB`, {
+            details: { limit: 'rss', rssMb, limitMb: this.#o.rssMb },
+          }),
+          'rss limit',
+        );
+      }
+    }, limits.rssCheckIntervalMs);
+    this.#rssTimer.unref();
+  }
+
+  #settled(id: string): void {
+    this.#pending.delete(id);
+    if (this.#pending.size === 0 && this.state === 'ready') this.#o.onEvent?.('idle', { launchId: this.launchId });
   }
 
   async #onSecretGet(request: SecretGetMessage): Promise<void> {
@@ -279,7 +362,7 @@ export class ToolProcess {
   #cancel(id: string, code: 'timeout' | 'cancelled', message: string): void {
     const pending = this.#pending.get(id);
     if (!pending) return;
-    this.#pending.delete(id);
+    this.#settled(id);
     pending.cleanup();
     pending.reject(new PluginRuntimeError(code, message));
     this.#channel.send({ type: 'cancel', id, reason: code });
@@ -305,21 +388,30 @@ export class ToolProcess {
       } else if (this.state === 'launching' || this.state === 'handshaking') {
         this.#failHandshake('exited');
       } else {
-        const how = signal ? `signal ${signal}` : `exit code ${code}`;
-        this.#end(
-          new PluginRuntimeError('plugin_crashed', `the ${this.#o.tool} process of ${this.#o.plugin} ended (${how})`, {
-            details: { exitCode: code, signal, stderr: this.#stderr.tail() },
-          }),
-          `exited (${how})`,
-          false,
-        );
+        this.#end(this.#crashError(code, signal), `exited (${signal ? `signal ${signal}` : `exit code ${code}`})`, false);
       }
     }
+    clearInterval(this.#heartbeatTimer);
+    clearInterval(this.#rssTimer);
     this.state = this.state === 'draining' ? 'stopped' : 'crashed';
+    this.#o.onEvent?.(this.state === 'stopped' ? 'stopped' : 'crashed', { launchId: this.launchId, reason: this.#ended?.code });
     for (const timer of this.#cancelled.values()) clearTimeout(timer);
     this.#cancelled.clear();
     this.#o.tokens.retire(this.launchId);
     this.#markExited();
+  }
+
+  /** Why a process that exited by itself ended: an OS or V8 limit, or a plain crash. */
+  #crashError(code: number | null, signal: NodeJS.Signals | null): PluginRuntimeError {
+    const details = { exitCode: code, signal, stderr: this.#stderr.tail() };
+    const limit = signal === 'SIGXCPU' ? 'cpu' : signal === 'SIGXFSZ' ? 'file_size' : this.#heapExhausted ? 'heap' : null;
+    if (limit) {
+      return new PluginRuntimeError('resource_exhausted', `the ${this.#o.tool} process passed its ${limit} limit`, {
+        details: { ...details, limit },
+      });
+    }
+    const how = signal ? `signal ${signal}` : `exit code ${code}`;
+    return new PluginRuntimeError('plugin_crashed', `the ${this.#o.tool} process of ${this.#o.plugin} ended (${how})`, { details });
   }
 
   /** Ends the process once: records why, fails every call, kills. */
@@ -327,6 +419,8 @@ export class ToolProcess {
     if (this.#ended) return;
     this.#ended = error;
     clearTimeout(this.#handshakeTimer);
+    clearInterval(this.#heartbeatTimer);
+    clearInterval(this.#rssTimer);
     this.#ready.reject(error);
     this.#endCalls(error);
     this.#channel.close();
@@ -356,6 +450,16 @@ export class ToolProcess {
 function toolFailed(tool: string, error: { code: string; message: string }): PluginRuntimeError {
   const message = error.message.slice(0, MAX_ERROR_MESSAGE_CHARS);
   return new PluginRuntimeError('tool_failed', `${tool} failed: ${message}`, { details: { pluginCode: error.code } });
+}
+
+/** Resident set size of a process in MB, from /proc; null where /proc is not there. */
+function readRssMb(pid: number): number | null {
+  try {
+    const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Math.round(Number(match[1]) / 1024) : null;
+  } catch {
+    return null;
+  }
 }
 
 function delay(ms: number): { promise: Promise<void>; cancel(): void } {

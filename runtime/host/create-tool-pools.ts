@@ -1,0 +1,94 @@
+import type { AuditFields } from '../audit/audit-record.ts';
+import type { CapabilityTokens } from '../capabilities/capability-tokens.ts';
+import { answerSecretRequest } from '../capabilities/secret-gate.ts';
+import type { SecretStore } from '../capabilities/secret-store.ts';
+import type { LaunchConfig } from '../config/launch-config.ts';
+import { checkGrantedTrees } from '../grants/check-granted-trees.ts';
+import type { TokenRegistry } from '../handshake/token-registry.ts';
+import { type OsLayers, wrapCommand } from '../launch/os-limits.ts';
+import { ToolPool } from '../supervisor/tool-pool.ts';
+import { ToolProcess } from '../supervisor/tool-process.ts';
+import type { PreparedPlugin } from './prepare-plugin.ts';
+
+/** A state change of one tool of a plugin, as the handle emits it. */
+export interface ToolStateEvent {
+  tool: string;
+  state: 'starting' | 'ready' | 'busy' | 'idle' | 'unresponsive' | 'crashed' | 'restarting' | 'parked' | 'unparked' | 'stopped';
+  launchId?: string;
+  reason?: string;
+}
+
+/** Events worth an audit record; busy/idle/ready are operational only. */
+const AUDITED = new Set<ToolStateEvent['state']>(['starting', 'unresponsive', 'crashed', 'restarting', 'parked', 'unparked', 'stopped']);
+
+export interface ToolPoolDeps {
+  config: LaunchConfig;
+  denoPath: string;
+  denoDir: string;
+  layers: OsLayers;
+  tokens: TokenRegistry;
+  capabilityTokens: CapabilityTokens;
+  secrets: SecretStore;
+  audit: (fields: AuditFields) => void;
+  onLog: (tool: string, launchId: string, line: string) => void;
+  onState: (event: ToolStateEvent) => void;
+}
+
+/** One pool per tool of a prepared plugin, each creating processes with exactly that tool's grants. */
+export function createToolPools(prepared: PreparedPlugin, deps: ToolPoolDeps): Map<string, ToolPool> {
+  const plugin = prepared.loaded.manifest.name;
+  const { limits } = prepared;
+  const pools = new Map<string, ToolPool>();
+  for (const tool of prepared.tools) {
+    const emit = (event: ToolStateEvent) => {
+      if (AUDITED.has(event.state)) {
+        deps.audit({ type: 'state', plugin, tool: tool.name, state: event.state, launchId: event.launchId, reason: event.reason });
+      }
+      deps.onState(event);
+    };
+    const create = () => {
+      try {
+        checkGrantedTrees(tool.grants);
+      } catch (error) {
+        deps.audit({ type: 'grant_refused', plugin, tool: tool.name, reason: (error as Error).message });
+        throw error;
+      }
+      return new ToolProcess({
+        plugin,
+        tool: tool.name,
+        grants: tool.grants,
+        argv: tool.argv,
+        command: wrapCommand(deps.layers, limits, deps.denoPath, tool.argv),
+        denoDir: deps.denoDir,
+        rssMb: limits.rssMb,
+        config: deps.config,
+        tokens: deps.tokens,
+        capabilityTokens: (launchId) => deps.capabilityTokens.forSecrets(launchId, tool.grants.secrets),
+        onSecretRequest: (request, live) =>
+          answerSecretRequest(
+            request,
+            { plugin, tool: tool.name, pluginGrants: prepared.grants, toolGrants: tool.grants, ...live },
+            deps.capabilityTokens,
+            deps.secrets,
+          ),
+        audit: deps.audit,
+        onLog: (line, launchId) => deps.onLog(tool.name, launchId, line),
+        onEvent: (state, detail) => emit({ tool: tool.name, state, ...detail }),
+      });
+    };
+    pools.set(
+      tool.name,
+      new ToolPool({
+        tool: tool.name,
+        idleMs: limits.idleMs,
+        maxConcurrent: limits.maxConcurrent,
+        maxQueued: limits.maxQueued,
+        maxProcesses: limits.maxProcesses,
+        restart: deps.config.restart,
+        create,
+        onEvent: (state, detail) => emit({ tool: tool.name, state, ...(detail.reason ? { reason: detail.reason } : {}) }),
+      }),
+    );
+  }
+  return pools;
+}

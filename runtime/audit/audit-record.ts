@@ -11,7 +11,6 @@ export type AuditType =
   | 'protocol_violation'
   | 'kill'
   | 'exit'
-  | 'restart'
   | 'shutdown'
   | 'state';
 

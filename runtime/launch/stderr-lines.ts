@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { printableText } from '../printable-text.ts';
 
 export interface StderrLimits {
   maxLineBytes: number;
@@ -60,7 +61,7 @@ export class StderrLines {
 
   #flush(): void {
     if (this.#partialBytes === 0 && !this.#partialTruncated) return;
-    let line = Buffer.concat(this.#partial).toString('utf8').replace(/\r$/, '');
+    let line = printableText(Buffer.concat(this.#partial).toString('utf8').replace(/\r$/, ''));
     if (this.#partialTruncated) line += ' …[truncated]';
     this.#partial = [];
     this.#partialBytes = 0;
@@ -68,6 +69,8 @@ export class StderrLines {
 
     const now = Date.now();
     if (now - this.#windowStart >= 1000) {
+      const droppedLastWindow = this.#windowCount - this.#limits.linesPerSecond;
+      if (droppedLastWindow > 0) this.#onLine(`[${droppedLastWindow} stderr lines dropped: over ${this.#limits.linesPerSecond} lines/s]`);
       this.#windowStart = now;
       this.#windowCount = 0;
     }

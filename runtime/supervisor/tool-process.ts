@@ -7,6 +7,7 @@ import { HostChannel } from '../channel/host-channel.ts';
 import type { Violation } from '../channel/parse-inbound.ts';
 import type { LaunchConfig } from '../config/launch-config.ts';
 import { PluginRuntimeError } from '../errors.ts';
+import { printableText } from '../printable-text.ts';
 import type { Grants } from '../grants/grants.ts';
 import type { HandshakeFailureReason, TokenRegistry } from '../handshake/token-registry.ts';
 import { type DenoProcess, spawnDeno } from '../launch/spawn-deno.ts';
@@ -448,8 +449,8 @@ export class ToolProcess {
 }
 
 function toolFailed(tool: string, error: { code: string; message: string }): PluginRuntimeError {
-  const message = error.message.slice(0, MAX_ERROR_MESSAGE_CHARS);
-  return new PluginRuntimeError('tool_failed', `${tool} failed: ${message}`, { details: { pluginCode: error.code } });
+  const message = printableText(error.message.slice(0, MAX_ERROR_MESSAGE_CHARS));
+  return new PluginRuntimeError('tool_failed', `${tool} failed: ${message}`, { details: { pluginCode: printableText(error.code) } });
 }
 
 /** Resident set size of a process in MB, from /proc; null where /proc is not there. */

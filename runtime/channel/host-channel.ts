@@ -24,7 +24,6 @@ export class HostChannel {
   readonly #maxFrameBytes: number;
   readonly #handlers: HostChannelHandlers;
   #framesAccepted = 0;
-  #bytesReceived = 0;
   #failed = false;
 
   constructor(output: Readable, input: Writable, maxFrameBytes: number, handlers: HostChannelHandlers) {
@@ -37,11 +36,6 @@ export class HostChannel {
     output.on('end', this.#onEnd);
     // A write to a dead process fails with EPIPE; the exit handler reports it.
     input.on('error', () => {});
-  }
-
-  /** True once any byte arrived from the plugin. */
-  get receivedBytes(): boolean {
-    return this.#bytesReceived > 0;
   }
 
   /** True while a frame has started but not finished arriving. */
@@ -66,7 +60,6 @@ export class HostChannel {
 
   readonly #onData = (chunk: Buffer): void => {
     if (this.#failed || this.state === 'closed') return;
-    this.#bytesReceived += chunk.byteLength;
     let payloads: Uint8Array[];
     try {
       payloads = this.#decoder.push(chunk);

@@ -141,7 +141,8 @@ export class ToolProcess {
     this.#child.on('close', (code: number | null, signal: NodeJS.Signals | null) => this.#onClose(code, signal));
     this.#child.on('error', () => {}); // a spawn failure also ends in 'close'
     this.#handshakeTimer = setTimeout(() => {
-      this.#failHandshake(this.#channel.receivedBytes ? 'garbage' : 'timeout');
+      // Part of a frame and nothing whole: the plugin wrote bytes that are not the protocol.
+      this.#failHandshake(this.#channel.midFrame ? 'garbage' : 'timeout');
     }, config.handshake.timeoutMs);
     this.state = 'handshaking';
     return promise;

@@ -1,4 +1,4 @@
-import { readFileSync, realpathSync } from 'node:fs';
+import { readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import * as v from 'valibot';
 import { PluginRuntimeError } from '../errors.ts';
@@ -70,6 +70,7 @@ export function loadManifest(manifestFile: string): LoadedManifest {
     try {
       entryPath = realpathSync(entryPath);
       if (!isInside(pluginDir, entryPath)) issues.push(issue('entry', 'a file inside the plugin folder', manifest.entry));
+      else if (!statSync(entryPath).isFile()) issues.push(issue('entry', 'a regular file', manifest.entry));
     } catch {
       issues.push(issue('entry', 'an existing file', manifest.entry));
     }

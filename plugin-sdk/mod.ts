@@ -9,6 +9,7 @@
  */
 import { routeConsoleToStderr } from './internal/console-to-stderr.ts';
 import { serve } from './internal/serve.ts';
+import type { WelcomeGrants } from './protocol/messages.ts';
 
 routeConsoleToStderr();
 
@@ -20,6 +21,11 @@ export interface ToolContext {
   tool: string;
   /** Aborted when the host cancels the call: its deadline passed, the caller gave up, or shutdown. */
   signal: AbortSignal;
+  /**
+   * What this tool's process was granted, as the host sent it at `welcome`: the plugin
+   * learns where its granted folders are (canonical, absolute) without guessing its cwd.
+   */
+  grants: Readonly<WelcomeGrants>;
   /**
    * Asks the host for a secret this tool's sandbox names. Rejects with an error whose
    * `code` is `capability_denied` when it is not granted.

@@ -4,6 +4,9 @@ import type { CallMessage, ReplyMessage, WelcomeMessage } from '../protocol/mess
 import { StdioChannel } from './stdio-channel.ts';
 import type { PluginDefinition, ToolContext } from '../mod.ts';
 
+/** Calls arrive only after `welcome`; this stands in for its grants until then. */
+const NO_GRANTS = Object.freeze({ provideTools: false, network: [], secrets: [], read: [], write: [] });
+
 /** Frame limit used until `welcome` says otherwise (the hello frame is tiny). */
 const INITIAL_MAX_FRAME_BYTES = 64 * 1024;
 
@@ -35,7 +38,13 @@ export async function serve(definition: PluginDefinition): Promise<never> {
     const controller = new AbortController();
     inFlight.set(call.id, controller);
     const handler = definition.tools[call.tool];
-    const context: ToolContext = { callId: call.id, tool: call.tool, signal: controller.signal, secret: secret(call.id) };
+    const context: ToolContext = {
+      callId: call.id,
+      tool: call.tool,
+      signal: controller.signal,
+      grants: welcome?.grants ?? NO_GRANTS,
+      secret: secret(call.id),
+    };
     try {
       if (!handler) throw Object.assign(new Error(`no handler for tool ${call.tool}`), { code: 'unknown_tool' });
       const value = await handler(call.args, context);

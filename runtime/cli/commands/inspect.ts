@@ -1,0 +1,154 @@
+import {
+  createRuntime,
+  type GrantDecision,
+  type Grants,
+  isPluginRuntimeError,
+  type PreparedPlugin,
+  type Runtime,
+  type WidenedScope,
+} from '../../index.ts';
+import { formatError, toWireError } from '../format-error.ts';
+import { printHelp } from '../help.ts';
+import { RUNTIME_FLAGS, runtimeOptions } from '../runtime-options.ts';
+import { shellLine } from '../shell-quote.ts';
+import { expectPositionals, parseCommandArgs } from '../usage-error.ts';
+
+function describeGrants(grants: Grants): string[] {
+  const list = (items: string[]) => (items.length > 0 ? items.join(', ') : 'none');
+  return [
+    `provide-tools: ${grants.provideTools ? 'yes' : 'no'}`,
+    `network: ${list(grants.network)}`,
+    `read: ${list(grants.read)}`,
+    `write: ${list(grants.write)}`,
+    `secrets: ${list(grants.secrets)}`,
+  ];
+}
+
+function describeDecision({ capability, scope, granted, rule }: GrantDecision): string {
+  return `${granted ? 'granted' : 'REFUSED'}  ${capability} ${scope}\n             rule: ${rule}`;
+}
+
+interface PolicyLabel {
+  file: string | undefined;
+  allowDeclared: boolean;
+}
+
+function describePolicy({ file, allowDeclared }: PolicyLabel): string {
+  const base = file === undefined ? 'default (nothing but provide-tools)' : `policy file ${file}`;
+  return allowDeclared ? `${base} + allow-declared (DEVELOPMENT: everything declared is granted)` : base;
+}
+
+function describeWidened(widened: WidenedScope[] | undefined, against: string | undefined): string[] {
+  if (widened === undefined) return [];
+  if (widened.length === 0) return ['', `compared with ${against}: nothing widened`];
+  return [
+    '',
+    `compared with ${against}: the update WIDENS ${widened.length} scope(s); approve them before granting:`,
+    ...widened.map(({ where, capability, scope }) => `  + ${where}: ${capability} ${scope}`),
+  ];
+}
+
+function toJson(prepared: PreparedPlugin, policy: PolicyLabel, widened: WidenedScope[] | undefined) {
+  return {
+    ok: true,
+    plugin: prepared.loaded.manifest.name,
+    version: prepared.loaded.manifest.version,
+    manifest: prepared.loaded.manifestPath,
+    policy: { file: policy.file ?? null, allowDeclared: policy.allowDeclared },
+    bundle: { path: prepared.bundlePath, sha256: prepared.bundleSha256 },
+    grants: prepared.grants,
+    decisions: prepared.decisions,
+    limits: prepared.limits,
+    ...(widened === undefined ? {} : { widened }),
+    tools: prepared.tools.map(({ name, description, grants, timeoutMs, argv }) => ({
+      name,
+      description,
+      timeoutMs: timeoutMs ?? null,
+      grants,
+      argv,
+    })),
+  };
+}
+
+function toText(prepared: PreparedPlugin, policy: PolicyLabel, widened: WidenedScope[] | undefined, against?: string): string {
+  const { manifest, manifestPath } = prepared.loaded;
+  const lines = [
+    `plugin   ${manifest.name} ${manifest.version}`,
+    `manifest ${manifestPath}`,
+    `policy   ${describePolicy(policy)}`,
+    `bundle   ${prepared.bundlePath}`,
+    '',
+    'declared capabilities:',
+    ...(prepared.decisions.length > 0 ? prepared.decisions.map((d) => `  ${describeDecision(d)}`) : ['  (none)']),
+    '',
+    'plugin grants (the ceiling for its tools):',
+    ...describeGrants(prepared.grants).map((line) => `  ${line}`),
+    '',
+    `limits per process: heap ${prepared.limits.heapMb} MB, RSS ${prepared.limits.rssMb} MB, CPU ${prepared.limits.cpuSeconds} s, ` +
+      `file size ${prepared.limits.fileSizeMb} MB, ${prepared.limits.maxConcurrent} concurrent calls`,
+    '',
+    'tools (each runs in its own Deno process with exactly these grants):',
+  ];
+  for (const tool of prepared.tools) {
+    lines.push(`  ${tool.name}: ${tool.description}`);
+    lines.push(...describeGrants(tool.grants).map((line) => `    ${line}`));
+    lines.push(`    argv: deno ${shellLine(tool.argv)}`);
+  }
+  lines.push(...describeWidened(widened, against));
+  return `${lines.join('\n')}\n`;
+}
+
+/** What a sandbox asked for that the policy did not grant, from a `sandbox_exceeds_grants` error. */
+function refusedFields(error: unknown): string[] {
+  if (!isPluginRuntimeError(error, 'sandbox_exceeds_grants')) return [];
+  const tool = error.details?.['tool'];
+  const refused = error.details?.['refused'];
+  if (typeof tool !== 'string' || !Array.isArray(refused)) return [];
+  return refused.map((item: { field?: unknown; entry?: unknown }) => `  REFUSED  tools.${tool}.sandbox.${String(item.field)}: ${String(item.entry)}`);
+}
+
+/** `inspect <manifest>`: grants, decisions with their rules, and each tool's exact argv. */
+export async function run(args: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      json: { type: 'boolean', default: false },
+      against: { type: 'string' },
+      ...RUNTIME_FLAGS,
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) return printHelp('inspect');
+  const [manifest] = expectPositionals(positionals, ['manifest']) as [string];
+  const policy: PolicyLabel = { file: values.policy, allowDeclared: values['allow-declared'] };
+  const options = runtimeOptions(values);
+
+  let runtime: Runtime | undefined;
+  try {
+    runtime = createRuntime(options);
+    const prepared = await runtime.inspect(manifest);
+    const widened = values.against === undefined ? undefined : runtime.compare(values.against, manifest);
+    process.stdout.write(
+      values.json
+        ? `${JSON.stringify(toJson(prepared, policy, widened), null, 2)}\n`
+        : toText(prepared, policy, widened, values.against),
+    );
+    // Widening is what an operator must not miss, so it fails the command (and a CI step).
+    return widened !== undefined && widened.length > 0 ? 1 : 0;
+  } catch (error) {
+    if (values.json) {
+      process.stdout.write(`${JSON.stringify({ ok: false, error: toWireError(error) })}\n`);
+    } else {
+      process.stderr.write(formatError(error));
+      const refused = refusedFields(error);
+      if (refused.length > 0) {
+        process.stderr.write(`\nnot granted by the policy:\n${refused.join('\n')}\n`);
+        process.stderr.write('grant them with a policy, or (development only) --allow-declared\n');
+      }
+    }
+    return 1;
+  } finally {
+    await runtime?.close();
+  }
+}

@@ -1,0 +1,101 @@
+import { isPluginRuntimeError, type PluginHandle } from '../../index.ts';
+
+export type Outcome = 'allowed' | 'blocked' | 'failed';
+
+/** One line of the demo table: what was tried, what happened, and which layer decided. */
+export interface DemoRow {
+  plugin: string;
+  attempt: string;
+  expected: 'allowed' | 'blocked';
+  outcome: Outcome;
+  layer: string;
+  detail: string;
+}
+
+const DETAIL_CHARS = 200;
+
+function oneLine(text: string): string {
+  // Deno's advice to re-run with a flag is noise in a table about refusing exactly that.
+  const line = text.replace(/, run again with the --allow-\w+ flag/g, '').replace(/\s+/g, ' ').trim();
+  return line.length > DETAIL_CHARS ? `${line.slice(0, DETAIL_CHARS - 1)}…` : line;
+}
+
+const DENO_REFUSAL = /NotCapable|PermissionDenied|Requires \w+ access/;
+
+/** Which layer stopped a call or load, judged by the error's code (never its text, except Deno's own). */
+export function classifyError(error: unknown): { outcome: Outcome; layer: string; detail: string } {
+  if (!isPluginRuntimeError(error)) {
+    return { outcome: 'failed', layer: 'unexpected error', detail: oneLine(String(error)) };
+  }
+  const detail = oneLine(`${error.code}: ${error.message}`);
+  switch (error.code) {
+    case 'import_refused':
+      return { outcome: 'blocked', layer: 'host bundler', detail };
+    case 'sandbox_exceeds_grants':
+    case 'grant_refused':
+      return { outcome: 'blocked', layer: 'host grants/policy', detail };
+    case 'capability_denied':
+      return { outcome: 'blocked', layer: 'host capability gate', detail };
+    case 'invalid_arguments':
+    case 'unknown_tool':
+      return { outcome: 'blocked', layer: 'host argument validation', detail };
+    case 'tool_failed':
+      // The tool ran and threw; if what it threw was Deno refusing a permission, Deno decided.
+      if (DENO_REFUSAL.test(error.message)) return { outcome: 'blocked', layer: 'Deno permission', detail };
+      return { outcome: 'failed', layer: 'plugin error', detail };
+    default:
+      return { outcome: 'failed', layer: error.code, detail };
+  }
+}
+
+/** A hostile tool's report of its own attempt (rogue's tools, secrets' peek). */
+interface AttemptReport {
+  attempt: string;
+  blocked: boolean;
+  error?: string;
+  leaked?: string;
+}
+
+function isAttemptReport(value: unknown): value is AttemptReport {
+  return typeof value === 'object' && value !== null && typeof (value as AttemptReport).blocked === 'boolean';
+}
+
+/** "write data/", "net 127.0.0.1:8080": what the tool's process was granted, briefly. */
+function grantSummary(plugin: PluginHandle, tool: string): string {
+  const grants = plugin.tools.find((t) => t.name === tool)?.grants;
+  if (!grants) return '';
+  const base = (p: string) => `${p.split('/').at(-1)}/`;
+  const parts = [
+    ...grants.network.map((host) => `net ${host}`),
+    ...grants.read.map((p) => `read ${base(p)}`),
+    ...grants.write.map((p) => `write ${base(p)}`),
+    ...grants.secrets.map((name) => `secret ${name}`),
+  ];
+  return parts.length > 0 ? `granted: ${parts.join(', ')}` : 'needs no grant';
+}
+
+/** Calls a tool and turns whatever happens into a row. */
+export async function callRow(
+  plugin: PluginHandle,
+  tool: string,
+  args: unknown,
+  row: { attempt: string; expected: DemoRow['expected'] },
+): Promise<DemoRow> {
+  const base = { plugin: plugin.name, ...row };
+  try {
+    const value = await plugin.call(tool, args, { timeoutMs: 15_000 });
+    if (isAttemptReport(value)) {
+      if (value.blocked) {
+        // A plugin can be refused by Deno (a permission) or by the host (a capability request).
+        const layer = DENO_REFUSAL.test(value.error ?? '') ? 'Deno permission' : 'host capability gate';
+        return { ...base, outcome: 'blocked', layer, detail: oneLine(value.error ?? '') };
+      }
+      // Failing for some reason other than a refused permission proves nothing either way.
+      if (value.error !== undefined) return { ...base, outcome: 'failed', layer: 'plugin error', detail: oneLine(value.error) };
+      return { ...base, outcome: 'allowed', layer: 'NOT BLOCKED', detail: oneLine(`leaked: ${value.leaked ?? ''}`) };
+    }
+    return { ...base, outcome: 'allowed', layer: grantSummary(plugin, tool), detail: oneLine(JSON.stringify(value)) };
+  } catch (error) {
+    return { ...base, ...classifyError(error) };
+  }
+}

@@ -1,0 +1,79 @@
+/** Help text, one entry per subcommand; `main` is the overview. */
+export const HELP = {
+  main: `Usage: manasvi-plugins <command> [options]
+
+Hosts untrusted plugins, each tool in its own Deno process with the permissions its
+manifest declares and the operator grants.
+
+Commands:
+  call <manifest> <tool>   run one tool and print its result
+  validate <manifest>...   check manifests (schema, tool sandboxes, confined bundle)
+  inspect <manifest>       show grants, refusals and the exact Deno argv of each tool
+  demo                     run the example plugins, rogue ones included (npm start)
+
+Run "manasvi-plugins <command> --help" for a command's options.
+`,
+  call: `Usage: manasvi-plugins call <manifest> <tool> [options]
+
+Loads the plugin, calls one tool in its own sandboxed Deno process, prints the result.
+
+Options:
+  --args JSON        the tool's arguments (default {})
+  --timeout MS       deadline for the call in milliseconds
+  --json             print exactly {"ok":true,"value":...} or {"ok":false,"error":{"code","message"}}
+  --policy FILE      the operator policy (default: nothing but provide-tools is granted)
+  --audit FILE       append every audit record to FILE as JSON lines
+  --allow-declared   DEVELOPMENT ONLY: grant everything the manifest declares
+  -h, --help         show this help
+
+Exit status: 0 the call succeeded, 1 it failed, 2 usage error.
+`,
+  validate: `Usage: manasvi-plugins validate <manifest>... [options]
+
+Validates each manifest (every issue named by its field path), checks each tool's
+sandbox against what the manifest declares, and bundles the entry with resolution
+confined to the plugin's folder, so an import that escapes it is reported.
+
+Options:
+  --json       print {"ok":bool,"manifests":[{"manifest","ok","issues":[{"path","message"}]}]}
+  -h, --help   show this help
+
+Exit status: 0 all valid, 1 any invalid, 2 usage error.
+`,
+  inspect: `Usage: manasvi-plugins inspect <manifest> [options]
+
+Shows what loading the plugin would grant and launch, without starting anything: each
+declared scope granted or refused with the rule that decided, and for each tool its
+grants and the exact Deno argv of its process.
+
+Options:
+  --policy FILE      the operator policy (default: nothing but provide-tools is granted)
+  --against FILE     an approved manifest: list every scope this one widens
+  --audit FILE       append every audit record to FILE as JSON lines
+  --allow-declared   DEVELOPMENT ONLY: grant everything the manifest declares
+  --json             print the same as JSON
+  -h, --help         show this help
+
+Exit status: 0 shown, 1 the plugin cannot be loaded or (with --against) the update
+widens something, 2 usage error.
+`,
+  demo: `Usage: manasvi-plugins demo [options]
+
+Starts loopback servers, loads the example plugins (echo, notes, fetcher, rogue,
+rogue-import), calls their tools and prints what was allowed, what was blocked and by
+which layer. Exits 1 if anything did not behave as expected (above all, an escape that
+was not blocked).
+
+Options:
+  --verbose    also print the plugins' stderr lines
+  -h, --help   show this help
+`,
+} as const;
+
+export type CommandName = Exclude<keyof typeof HELP, 'main'>;
+
+/** Prints a command's help to stdout; returns exit status 0. */
+export function printHelp(name: CommandName): number {
+  process.stdout.write(HELP[name]);
+  return 0;
+}

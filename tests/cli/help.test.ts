@@ -1,0 +1,21 @@
+import t from 'tap';
+import { expectExit, runCli } from './cli-process.ts';
+
+t.test('--help lists every command and exits 0', async (t) => {
+  const result = await runCli(['--help']);
+  expectExit(t, result, 0);
+  for (const command of ['call', 'validate', 'inspect', 'demo']) t.match(result.stdout, new RegExp(`^ {2}${command} `, 'm'));
+});
+
+t.test('each command has its own --help', async (t) => {
+  const result = await runCli(['call', '--help']);
+  expectExit(t, result, 0);
+  t.match(result.stdout, /^Usage: manasvi-plugins call <manifest> <tool>/);
+  t.match(result.stdout, /--allow-declared {3}DEVELOPMENT ONLY/);
+});
+
+t.test('the bin shim runs the CLI without a build step', async (t) => {
+  const result = await runCli(['--help'], { viaBin: true });
+  expectExit(t, result, 0);
+  t.match(result.stdout, /^Usage: manasvi-plugins <command>/);
+});

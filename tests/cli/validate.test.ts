@@ -1,0 +1,71 @@
+import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import t from 'tap';
+import { example, expectExit, jsonOut, REPO_ROOT, runCli } from './cli-process.ts';
+
+interface ValidateOutput {
+  ok: boolean;
+  manifests: { manifest: string; ok: boolean; issues: { path: string; message: string }[] }[];
+}
+
+const EXAMPLES = readdirSync(path.join(REPO_ROOT, 'manifests', 'examples'));
+/** The one example that exists to be refused. */
+const REFUSED = 'rogue-import';
+
+t.test('every example manifest validates, except rogue-import', async (t) => {
+  const loadable = EXAMPLES.filter((name) => name !== REFUSED);
+  t.ok(loadable.includes('echo') && loadable.includes('notes') && loadable.includes('fetcher') && loadable.includes('rogue'));
+  const result = await runCli(['validate', ...loadable.map(example), '--json']);
+  expectExit(t, result, 0);
+  const out = jsonOut(result) as ValidateOutput;
+  for (const report of out.manifests) t.same(report.issues, [], report.manifest);
+});
+
+t.test('validate reports rogue-import\'s escaping import against the entry, naming it', async (t) => {
+  const result = await runCli(['validate', example(REFUSED)]);
+  expectExit(t, result, 1);
+  t.match(result.stdout, /^INVALID {2}.*rogue-import\/manifest\.json$/m);
+  t.match(result.stdout, /^ {2}entry: import_refused: import "\.\.\/\.\.\/\.\.\/package\.json"/m);
+});
+
+t.test('validate names the field path of every issue in a broken manifest', async (t) => {
+  const dir = t.testdir({
+    'plugin.ts': "import { definePlugin } from 'manasvi-plugins/plugin-sdk';\ndefinePlugin({ tools: {} });\n",
+    'manifest.json': JSON.stringify({
+      name: 'Not A Name',
+      version: '1',
+      entry: 'plugin.ts',
+      capabilities: { 'provide-tools': true, 'access-network': ['http://example.com/'] },
+      tools: { t: { description: 'x', input: {} } },
+      colour: 'red',
+    }),
+  });
+  const manifest = path.join(dir, 'manifest.json');
+  const json = jsonOut(await runCli(['validate', manifest, '--json'])) as ValidateOutput;
+  t.equal(json.ok, false);
+  t.same(
+    json.manifests[0]!.issues.map((issue) => issue.path).sort(),
+    ['capabilities.access-network.0', 'colour', 'name', 'version'],
+  );
+
+  const text = await runCli(['validate', manifest]);
+  expectExit(t, text, 1);
+  t.match(text.stdout, /^ {2}name: /m);
+  t.match(text.stdout, /^ {2}capabilities\.access-network\.0: /m);
+});
+
+t.test('validate names a tool sandbox that asks for more than the manifest declares', async (t) => {
+  const dir = t.testdir({});
+  cpSync(path.dirname(example('echo')), dir, { recursive: true });
+  const manifest = path.join(dir, 'manifest.json');
+  const parsed = JSON.parse(readFileSync(manifest, 'utf8'));
+  parsed.tools.echo.sandbox = { network: ['127.0.0.1:9'] };
+  writeFileSync(manifest, JSON.stringify(parsed));
+  const result = await runCli(['validate', manifest]);
+  expectExit(t, result, 1);
+  t.match(result.stdout, /^ {2}tools\.echo\.sandbox\.network\.0: /m);
+});
+
+t.test('validate without a manifest is a usage error', async (t) => {
+  expectExit(t, await runCli(['validate']), 2);
+});

@@ -1,0 +1,30 @@
+/** Deadlines are generous on purpose: the machine has two shared cores and many Deno processes. */
+export const DEFAULT_WAIT_MS = 30_000;
+
+/**
+ * Polls `probe` until it returns something other than undefined/false/null and returns
+ * that value; rejects naming `what` once the deadline passes. Bounded, never a hang.
+ */
+export async function waitFor<T>(
+  what: string,
+  probe: () => T | undefined | null | false,
+  timeoutMs = DEFAULT_WAIT_MS,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined && value !== null && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** The error a promise rejects with; fails if it resolves instead. */
+export async function rejection(promise: Promise<unknown>): Promise<Error & { code?: string; details?: Record<string, unknown> }> {
+  try {
+    const value = await promise;
+    throw new Error(`expected a rejection, got ${JSON.stringify(value)}`);
+  } catch (error) {
+    return error as Error & { code?: string; details?: Record<string, unknown> };
+  }
+}

@@ -1,4 +1,5 @@
 import { bundlePlugin } from '../bundle/bundle-plugin.ts';
+import { PluginRuntimeError } from '../errors.ts';
 import type { LaunchConfig } from '../config/launch-config.ts';
 import { computeGrants, type GrantPolicy, type ResolvedCapabilities } from '../grants/compute-grants.ts';
 import type { GrantDecision, Grants } from '../grants/grants.ts';
@@ -74,9 +75,16 @@ export async function preparePlugin(
   const declared = resolveDeclared(loaded);
   const { grants, decisions } = computeGrants(declared, policy, loaded.manifest.name);
   const ceiling = declaredCeiling(declared);
-  const toolGrants = Object.entries(loaded.manifest.tools).map(
-    ([name, tool]) => [name, tool, computeToolGrants(name, resolveSandbox(loaded, tool), ceiling, grants)] as const,
-  );
+  let toolGrants;
+  try {
+    toolGrants = Object.entries(loaded.manifest.tools).map(
+      ([name, tool]) => [name, tool, computeToolGrants(name, resolveSandbox(loaded, tool), ceiling, grants)] as const,
+    );
+  } catch (error) {
+    // An operator inspecting a refused plugin still needs every decision and its rule.
+    if (error instanceof PluginRuntimeError) Object.assign(error, { details: { ...error.details, decisions } });
+    throw error;
+  }
   const bundle = await bundlePlugin(loaded.entryPath, loaded.pluginDir, bundleDir);
   const limits = effectiveLimits(config, policy.policy?.plugins.get(loaded.manifest.name)?.limits);
   const tools = toolGrants.map(([name, tool, granted]) => ({

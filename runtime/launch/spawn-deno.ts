@@ -29,6 +29,8 @@ export function spawnDeno({ command, token, denoDir }: SpawnInput): DenoProcess 
   const subprocess = execa(command[0], command[1], {
     env: pluginEnvironment(token, denoDir),
     extendEnv: false,
+    // A neutral working folder: Deno.cwd() needs no permission, so the host's own would leak.
+    cwd: '/',
     stdin: 'pipe',
     stdout: 'pipe',
     stderr: 'pipe',

@@ -104,7 +104,11 @@ function refusedFields(error: unknown): string[] {
   const tool = error.details?.['tool'];
   const refused = error.details?.['refused'];
   if (typeof tool !== 'string' || !Array.isArray(refused)) return [];
-  return refused.map((item: { field?: unknown; entry?: unknown }) => `  REFUSED  tools.${tool}.sandbox.${String(item.field)}: ${String(item.entry)}`);
+  const decisions = error.details?.['decisions'];
+  return [
+    ...refused.map((item: { field?: unknown; entry?: unknown }) => `  REFUSED  tools.${tool}.sandbox.${String(item.field)}: ${String(item.entry)}`),
+    ...(Array.isArray(decisions) ? ['', 'declared capabilities:', ...(decisions as GrantDecision[]).map((d) => `  ${describeDecision(d)}`)] : []),
+  ];
 }
 
 /** `inspect <manifest>`: grants, decisions with their rules, and each tool's exact argv. */

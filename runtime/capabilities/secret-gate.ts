@@ -44,7 +44,14 @@ export async function answerSecretRequest(
   if (!context.inFlight(request.callId)) {
     return denied(`secret ${request.name} was asked for outside a call in flight on ${where}`);
   }
-  const value = await store.get(request.name);
+  let value: string | undefined;
+  try {
+    value = await store.get(request.name);
+  } catch {
+    // An operator's store failing must not take the host down (this runs on a plugin's
+    // request), and its error text is not passed on: it could quote what it was reading.
+    return { ok: false, code: 'secret_unavailable', message: `the secret store failed to read ${request.name}` };
+  }
   if (value === undefined) {
     return { ok: false, code: 'secret_unavailable', message: `the secret store holds no value for ${request.name}` };
   }

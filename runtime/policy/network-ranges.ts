@@ -42,15 +42,42 @@ export function hostAddress(entry: string): string {
 }
 
 /**
+ * The address a host entry reaches, as the OS resolver reads it. Deno checks a name as
+ * written and then resolves it, and inet_aton accepts IPv4 in other spellings ("127.1",
+ * "2130706433", "0x7f000001", "0177.0.0.1"), so judging the text alone would let loopback
+ * or metadata pass as a public name. The WHATWG URL parser reads IPv4 the way inet_aton
+ * does; IPv4-mapped IPv6 becomes its IPv4 part. Names stay names.
+ */
+export function canonicalAddress(entry: string): string {
+  const address = hostAddress(entry);
+  const family = isIP(address);
+  if (family === 4) return address;
+  let parsed: string;
+  try {
+    parsed = new URL(family === 6 ? `http://[${address}]/` : `http://${address}/`).hostname;
+  } catch {
+    return address; // not an address in any spelling: the resolver treats it as a name
+  }
+  if (isIP(parsed) === 4) return parsed;
+  const mapped = /^\[::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})\]$/.exec(parsed);
+  if (mapped) {
+    const high = parseInt(mapped[1]!, 16);
+    const low = parseInt(mapped[2]!, 16);
+    return [high >> 8, high & 0xff, low >> 8, low & 0xff].join('.');
+  }
+  return address;
+}
+
+/**
  * The special range a `host`/`host:port` entry falls in, or null for an ordinary public
- * host. IPv4-mapped IPv6 addresses are judged by their IPv4 part.
+ * host. Addresses are judged by {@link canonicalAddress}: every IPv4 spelling, and
+ * IPv4-mapped IPv6 by its IPv4 part.
  */
 export function specialRangeOf(entry: string): SpecialRange | null {
-  let address = hostAddress(entry);
-  const named = SPECIAL_NAMES[address.replace(/\.$/, '')] ?? (address.endsWith('.localhost') ? 'loopback' : undefined);
+  const name = hostAddress(entry).replace(/\.$/, '');
+  const named = SPECIAL_NAMES[name] ?? (name.endsWith('.localhost') ? 'loopback' : undefined);
   if (named) return named;
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (mapped) address = mapped[1]!;
+  const address = canonicalAddress(entry);
   const family = isIP(address);
   if (family === 0) return null;
   for (const [range, list] of lists) {
@@ -59,17 +86,27 @@ export function specialRangeOf(entry: string): SpecialRange | null {
   return null;
 }
 
-/** True when `entry`'s host matches a deny entry: an exact name or address, or a CIDR range. */
+/** True when `entry`'s host matches a deny entry: an exact name or address (in any spelling), or a CIDR range. */
 export function hostDenied(entry: string, deny: string): boolean {
-  const address = hostAddress(entry);
-  const cidr = /^(.+)\/(\d{1,3})$/.exec(deny);
+  const address = canonicalAddress(entry);
+  const cidr = parseCidr(deny);
   if (cidr) {
     const family = isIP(address);
-    const denyFamily = isIP(cidr[1]!);
-    if (family === 0 || family !== denyFamily) return false;
+    if (family === 0 || family !== cidr.family) return false;
     const list = new BlockList();
-    list.addSubnet(cidr[1]!, Number(cidr[2]), denyFamily === 4 ? 'ipv4' : 'ipv6');
+    list.addSubnet(cidr.address, cidr.prefix, family === 4 ? 'ipv4' : 'ipv6');
     return list.check(address, family === 4 ? 'ipv4' : 'ipv6');
   }
-  return address === hostAddress(deny);
+  return address === canonicalAddress(deny);
+}
+
+/** `address/prefix` with an IP address and a prefix its family allows, else null. */
+export function parseCidr(entry: string): { address: string; prefix: number; family: 4 | 6 } | null {
+  const match = /^(.+)\/(\d{1,3})$/.exec(entry);
+  if (!match) return null;
+  const family = isIP(match[1]!);
+  const prefix = Number(match[2]);
+  if (family !== 4 && family !== 6) return null;
+  if (prefix > (family === 4 ? 32 : 128)) return null;
+  return { address: match[1]!, prefix, family };
 }

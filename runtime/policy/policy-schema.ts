@@ -1,5 +1,6 @@
 import * as v from 'valibot';
 import { PLUGIN_NAME_PATTERN, SECRET_NAME_PATTERN } from '../manifest/manifest-schema.ts';
+import { parseCidr } from './network-ranges.ts';
 
 const positiveInt = v.pipe(v.number(), v.integer(), v.minValue(1));
 
@@ -18,6 +19,11 @@ export const LimitsPolicySchema = v.strictObject({
 
 const pathEntry = v.pipe(v.string(), v.minLength(1), v.maxLength(4096));
 const hostEntry = v.pipe(v.string(), v.minLength(1), v.maxLength(260));
+/** A deny entry that could never match (a typo'd CIDR) would deny nothing, silently. */
+const denyHostEntry = v.pipe(
+  hostEntry,
+  v.check((entry) => !entry.includes('/') || parseCidr(entry) !== null, 'a host, an IP address, or a CIDR range such as 10.0.0.0/8'),
+);
 
 /** What the operator allows one plugin: each list is a ceiling its manifest is intersected with. */
 export const PluginPolicySchema = v.strictObject({
@@ -46,7 +52,7 @@ export const PolicySchema = v.strictObject({
     v.strictObject({
       paths: v.optional(v.array(pathEntry), []),
       /** Host names, IP addresses, or CIDR ranges such as 10.0.0.0/8. */
-      hosts: v.optional(v.array(hostEntry), []),
+      hosts: v.optional(v.array(denyHostEntry), []),
     }),
     { paths: [], hosts: [] },
   ),

@@ -26,7 +26,9 @@ export function sensitiveTreesTouched(canonical: string): string[] {
       continue;
     }
     const parts = relative.split(path.sep);
-    if (parts.length === 1 && parts[0] !== '') touched.push(`${home}/${parts[0]}/.*`);
+    // The homes folder itself holds every user's dot-files.
+    if (relative === '') touched.push(`${home}/*/.*`);
+    else if (parts.length === 1) touched.push(`${home}/${parts[0]}/.*`);
     else if (parts.length >= 2 && parts[1]!.startsWith('.')) touched.push(`${home}/${parts[0]}/${parts[1]}`);
   }
   return touched;

@@ -8,6 +8,9 @@ import type { HostToPluginMessage, PluginToHostMessage } from '../protocol/messa
 export class StdioChannel {
   maxFrameBytes: number;
   #writing: Promise<void> = Promise.resolve();
+  /** Frames waiting for the write in progress to finish; they leave together in one write. */
+  #queued: Uint8Array[] = [];
+  #next: Promise<void> | null = null;
 
   constructor(maxFrameBytes: number) {
     this.maxFrameBytes = maxFrameBytes;
@@ -15,9 +18,17 @@ export class StdioChannel {
 
   /** Encodes and queues one message; resolves once it is written. Throws FrameError when too large. */
   send(message: PluginToHostMessage): Promise<void> {
-    const frame = encodeFrame(message, this.maxFrameBytes);
-    this.#writing = this.#writing.then(() => writeAll(frame));
-    return this.#writing;
+    this.#queued.push(encodeFrame(message, this.maxFrameBytes));
+    if (this.#next === null) {
+      this.#next = this.#writing.then(() => {
+        const frames = this.#queued;
+        this.#queued = [];
+        this.#next = null;
+        return writeAll(frames.length === 1 ? frames[0]! : concat(frames));
+      });
+      this.#writing = this.#next;
+    }
+    return this.#next;
   }
 
   /** Resolves when every queued frame is written. */
@@ -37,6 +48,16 @@ export class StdioChannel {
       }
     }
   }
+}
+
+function concat(frames: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(frames.reduce((sum, frame) => sum + frame.byteLength, 0));
+  let offset = 0;
+  for (const frame of frames) {
+    out.set(frame, offset);
+    offset += frame.byteLength;
+  }
+  return out;
 }
 
 async function writeAll(bytes: Uint8Array): Promise<void> {

@@ -1,4 +1,4 @@
-import { ulid } from 'ulid';
+import { newId } from '../new-id.ts';
 
 /** Every security-relevant event the runtime records. */
 export type AuditType =
@@ -34,7 +34,7 @@ export function makeAuditor(sink: AuditSink | undefined): (fields: AuditFields) 
   return (fields) => {
     if (!sink) return;
     try {
-      sink({ id: ulid(), time: new Date().toISOString(), ...fields });
+      sink({ id: newId(), time: new Date().toISOString(), ...fields });
     } catch {
       // The operator's sink failing must not take a plugin or the host down.
     }

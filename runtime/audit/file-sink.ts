@@ -1,12 +1,22 @@
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import type { AuditSink } from './audit-record.ts';
 
 /**
- * An audit sink that appends one JSON line per record to `file` (created 0600).
- * Appends are synchronous so a record is on disk before the event it records goes on.
+ * An audit sink that appends one JSON line per record to `file` (created 0600). The file
+ * is opened once in append mode; each write is synchronous, so a record is on disk before
+ * the event it records goes on. `close()` releases the file (the runtime calls it).
  */
-export function fileAuditSink(file: string): AuditSink {
+export function fileAuditSink(file: string): AuditSink & { close(): void } {
   mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  return (record) => appendFileSync(file, `${JSON.stringify(record)}\n`, { mode: 0o600 });
+  let fd: number | null = openSync(file, 'a', 0o600);
+  const sink = (record: Parameters<AuditSink>[0]) => {
+    if (fd !== null) writeSync(fd, `${JSON.stringify(record)}\n`);
+  };
+  return Object.assign(sink, {
+    close() {
+      if (fd !== null) closeSync(fd);
+      fd = null;
+    },
+  });
 }

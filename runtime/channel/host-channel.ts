@@ -25,6 +25,7 @@ export class HostChannel {
   readonly #handlers: HostChannelHandlers;
   #framesAccepted = 0;
   #failed = false;
+  #corked = false;
 
   constructor(output: Readable, input: Writable, maxFrameBytes: number, handlers: HostChannelHandlers) {
     this.#output = output;
@@ -46,7 +47,15 @@ export class HostChannel {
   /** Frames a host→plugin message onto the plugin's stdin. Returns false if the pipe is gone. */
   send(message: HostToPluginMessage): boolean {
     if (this.state === 'closed' || this.#input.destroyed || !this.#input.writable) return false;
-    this.#input.write(encodeFrame(message, this.#maxFrameBytes));
+    const frame = encodeFrame(message, this.#maxFrameBytes);
+    // Frames sent in the same tick (pipelined calls, a burst of replies) leave in one
+    // pipe write instead of one each: fewer syscalls here and fewer reads in the plugin.
+    if (!this.#corked) {
+      this.#corked = true;
+      this.#input.cork();
+      process.nextTick(this.#uncork);
+    }
+    this.#input.write(frame);
     return true;
   }
 
@@ -57,6 +66,11 @@ export class HostChannel {
     this.#output.resume();
     if (!this.#input.destroyed) this.#input.end();
   }
+
+  readonly #uncork = (): void => {
+    this.#corked = false;
+    this.#input.uncork();
+  };
 
   readonly #onData = (chunk: Buffer): void => {
     if (this.#failed || this.state === 'closed') return;

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { type AuditSink, makeAuditor } from '../audit/audit-record.ts';
 import { fileAuditSink } from '../audit/file-sink.ts';
 import { CapabilityTokens } from '../capabilities/capability-tokens.ts';
@@ -7,7 +8,8 @@ import type { PolicyInput } from '../policy/policy-schema.ts';
 import { type WidenedScope, widenedScopes } from '../policy/widened-scopes.ts';
 import { loadPolicyFile, type ResolvedPolicy, resolvePolicy } from '../policy/resolved-policy.ts';
 import { type LaunchConfig, loadLaunchConfig, parseLaunchConfig } from '../config/launch-config.ts';
-import { PluginRuntimeError } from '../errors.ts';
+import { isPluginRuntimeError, PluginRuntimeError } from '../errors.ts';
+import type { GrantDecision } from '../grants/grants.ts';
 import { TokenRegistry } from '../handshake/token-registry.ts';
 import { checkDenoVersion, resolveDenoPath } from '../launch/deno-binary.ts';
 import { detectOsLayers, type OsLayers } from '../launch/os-limits.ts';
@@ -87,6 +89,11 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
+/** The runtime's own code and config: a grant over any of them would let a plugin rewrite its jailer. */
+const RUNTIME_CODE_PATHS = ['../../runtime', '../../plugin-sdk', '../../node_modules', '../../deno-launch.json', '../../package.json'].map(
+  (relative) => fileURLToPath(new URL(relative, import.meta.url)),
+);
+
 function normalisePolicy(policy: RuntimeOptions['policy']): ResolvedPolicy | undefined {
   if (policy === undefined) return undefined;
   return typeof policy === 'string' ? loadPolicyFile(policy) : resolvePolicy(policy, process.cwd(), 'policy option');
@@ -117,9 +124,13 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
   const { bundleDir, denoDir } = prepareStateDir(stateDir);
   const policy = normalisePolicy(options.policy);
   const secrets = options.secrets ?? envSecretStore();
-  const protectedPaths = [stateDir, ...(secrets.protectedPath ? [secrets.protectedPath] : [])].map((p) =>
-    canonicalisePath(process.cwd(), p),
-  );
+  const protectedPaths = [
+    stateDir,
+    denoPath,
+    ...RUNTIME_CODE_PATHS,
+    ...(secrets.protectedPath ? [secrets.protectedPath] : []),
+    ...(options.auditFile ? [options.auditFile] : []),
+  ].map((p) => canonicalisePath(process.cwd(), p));
   const fileSink = options.auditFile ? fileAuditSink(options.auditFile) : undefined;
   const audit = makeAuditor(
     fileSink && options.onAudit
@@ -142,11 +153,19 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     denoChecked ??= checkDenoVersion(denoPath, config.deno.minVersion);
     await denoChecked;
     const allowDeclared = loadOptions.allowDeclared ?? options.allowDeclared ?? false;
-    const prepared = await preparePlugin(manifestPath, { allowDeclared, policy, protectedPaths }, config, bundleDir);
-    for (const decision of prepared.decisions) {
-      audit({ type: 'grant_decision', plugin: prepared.loaded.manifest.name, ...decision, reason: decision.rule });
+    const recordDecisions = (plugin: string, decisions: readonly GrantDecision[]) => {
+      for (const decision of decisions) audit({ type: 'grant_decision', plugin, ...decision, reason: decision.rule });
+    };
+    try {
+      const prepared = await preparePlugin(manifestPath, { allowDeclared, policy, protectedPaths }, config, bundleDir);
+      recordDecisions(prepared.loaded.manifest.name, prepared.decisions);
+      return prepared;
+    } catch (error) {
+      // A load refused for its grants still leaves the decisions, and their rules, on record.
+      const details = isPluginRuntimeError(error) ? error.details : undefined;
+      if (Array.isArray(details?.['decisions'])) recordDecisions(String(details['plugin']), details['decisions'] as GrantDecision[]);
+      throw error;
     }
-    return prepared;
   };
 
   return {
@@ -184,6 +203,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
       closed = true;
       await Promise.all([...handles].map((handle) => handle.close()));
       handles.clear();
+      fileSink?.close();
     },
   };
 }

@@ -18,8 +18,14 @@ export interface ToolStateEvent {
   reason?: string;
 }
 
-/** Events worth an audit record; busy/idle/ready are operational only. */
-const AUDITED = new Set<ToolStateEvent['state']>(['starting', 'unresponsive', 'crashed', 'restarting', 'parked', 'unparked', 'stopped']);
+/**
+ * Every state change is audited (issue 4: the handle's state events "go to the audit log"),
+ * busy/idle included: they mark the moves between no call in flight and some, so the log
+ * shows when a tool's code was running.
+ */
+const AUDITED = new Set<ToolStateEvent['state']>([
+  'starting', 'ready', 'busy', 'idle', 'unresponsive', 'crashed', 'restarting', 'parked', 'unparked', 'stopped',
+]);
 
 export interface ToolPoolDeps {
   config: LaunchConfig;

@@ -82,7 +82,7 @@ export async function preparePlugin(
     );
   } catch (error) {
     // An operator inspecting a refused plugin still needs every decision and its rule.
-    if (error instanceof PluginRuntimeError) Object.assign(error, { details: { ...error.details, decisions } });
+    if (error instanceof PluginRuntimeError) Object.assign(error, { details: { ...error.details, plugin: loaded.manifest.name, decisions } });
     throw error;
   }
   const bundle = await bundlePlugin(loaded.entryPath, loaded.pluginDir, bundleDir);

@@ -42,7 +42,17 @@ export interface ProcessLimits {
 export function wrapCommand(layers: OsLayers, limits: ProcessLimits, denoPath: string, denoArgv: string[]): [string, string[]] {
   const chain: string[] = [];
   if (layers.prlimit) {
-    chain.push(layers.prlimit, `--cpu=${limits.cpuSeconds}`, `--fsize=${limits.fileSizeMb * 1024 * 1024}`, '--');
+    // Soft CPU limit below the hard one: at the soft limit the kernel sends SIGXCPU (which
+    // the host reports as the cpu limit); with soft = hard it sends SIGKILL instead, which
+    // looks like any outside kill. The hard limit a second later still ends a process that
+    // catches SIGXCPU. No core files: a plugin's memory may hold secrets.
+    chain.push(
+      layers.prlimit,
+      `--cpu=${limits.cpuSeconds}:${limits.cpuSeconds + 1}`,
+      `--fsize=${limits.fileSizeMb * 1024 * 1024}`,
+      '--core=0',
+      '--',
+    );
   }
   if (layers.setpriv) chain.push(layers.setpriv, '--pdeathsig', 'KILL', '--');
   chain.push(denoPath, ...denoArgv);

@@ -18,7 +18,9 @@ export function overlaps(a: string, b: string): boolean {
 export function sensitiveTreesTouched(canonical: string): string[] {
   const touched = SENSITIVE_TREES.filter((tree) => overlaps(canonical, tree));
   if (canonical === '/') touched.push('/');
-  const homes = new Set(['/home', path.dirname(os.homedir())]);
+  // root's home is /root (a sensitive tree already): its parent "/" is not a homes folder.
+  const homesDir = path.dirname(os.homedir());
+  const homes = new Set(['/home', ...(homesDir === '/' ? [] : [homesDir])]);
   for (const home of homes) {
     const relative = path.relative(home, canonical);
     if (relative.startsWith('..') || path.isAbsolute(relative)) {

@@ -4,7 +4,7 @@ import type { Manifest } from '../manifest/manifest-schema.ts';
 export interface WidenedScope {
   /** `capabilities` for the plugin's ceiling, or `tools.<name>.sandbox` for a tool. */
   where: string;
-  capability: 'provide-tools' | 'access-network' | 'access-secret' | 'access-filesystem' | 'tool';
+  capability: 'provide-tools' | 'access-network' | 'access-secret' | 'access-filesystem' | 'tool' | 'name';
   scope: string;
 }
 
@@ -46,6 +46,8 @@ function added(
  */
 export function widenedScopes(approved: Manifest, updated: Manifest): WidenedScope[] {
   const widened = added(scopesOf(approved.capabilities), scopesOf(updated.capabilities), 'capabilities');
+  // A new name picks up another plugin's policy entry: as wide a change as any.
+  if (approved.name !== updated.name) widened.push({ where: 'name', capability: 'name', scope: `${approved.name} → ${updated.name}` });
   for (const [name, tool] of Object.entries(updated.tools)) {
     const before = approved.tools[name];
     if (!before) widened.push({ where: `tools.${name}`, capability: 'tool', scope: name });

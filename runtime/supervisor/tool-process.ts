@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { ulid } from 'ulid';
 import type { PluginToHostMessage, SecretGetMessage } from '../../plugin-sdk/protocol/messages.ts';
 import { MAX_ERROR_MESSAGE_CHARS, PROTOCOL_VERSION } from '../../plugin-sdk/protocol/constants.ts';
 import type { AuditFields } from '../audit/audit-record.ts';
@@ -12,6 +11,7 @@ import type { Grants } from '../grants/grants.ts';
 import type { HandshakeFailureReason, TokenRegistry } from '../handshake/token-registry.ts';
 import { type DenoProcess, spawnDeno } from '../launch/spawn-deno.ts';
 import { StderrLines } from '../launch/stderr-lines.ts';
+import { newId } from '../new-id.ts';
 
 export type ProcessState = 'launching' | 'handshaking' | 'ready' | 'draining' | 'stopped' | 'crashed';
 
@@ -64,7 +64,7 @@ const HANDSHAKE_FRAME_FAULTS = new Set<Violation['reason']>([
  * deadline passes, its signal aborts, or the process breaks protocol, crashes or stops.
  */
 export class ToolProcess {
-  readonly launchId = ulid();
+  readonly launchId = newId();
   state: ProcessState = 'launching';
   /** Resolves once the process has exited and its outcome is recorded. */
   readonly exited: Promise<void>;
@@ -105,6 +105,7 @@ export class ToolProcess {
 
   /** Spawns the process and resolves when it has registered its tool. */
   start(): Promise<void> {
+    if (this.#ended) return Promise.reject(this.#ended);
     const { config, tokens } = this.#o;
     let resolve!: () => void;
     let reject!: (error: PluginRuntimeError) => void;
@@ -157,7 +158,7 @@ export class ToolProcess {
     if (this.#ended) return Promise.reject(this.#ended);
     if (this.state !== 'ready') return Promise.reject(new PluginRuntimeError('shutting_down', `process is ${this.state}`));
     if (signal?.aborted) return Promise.reject(new PluginRuntimeError('cancelled', 'the call was cancelled before it started'));
-    const id = ulid();
+    const id = newId();
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => this.#cancel(id, 'timeout', `${tool} did not finish within ${timeoutMs} ms`), timeoutMs);
       const onAbort = () => this.#cancel(id, 'cancelled', `${tool} was cancelled by the caller`);
@@ -178,6 +179,14 @@ export class ToolProcess {
    * `shutting_down`.
    */
   async stop(reason = 'stop'): Promise<void> {
+    if (this.state === 'launching' && this.#child === undefined) {
+      // Never spawned (the pool may hold it through a restart backoff): there is no exit
+      // to wait for, so it is stopped now and can no longer start.
+      this.#ended ??= new PluginRuntimeError('shutting_down', `the ${this.#o.tool} process was stopped before it started (${reason})`);
+      this.state = 'stopped';
+      this.#markExited();
+      return;
+    }
     if (this.#ended || this.state === 'launching') {
       await this.exited;
       return;

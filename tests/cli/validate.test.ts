@@ -8,7 +8,9 @@ interface ValidateOutput {
   manifests: { manifest: string; ok: boolean; issues: { path: string; message: string }[] }[];
 }
 
-const EXAMPLES = readdirSync(path.join(REPO_ROOT, 'manifests', 'examples'));
+const EXAMPLES = readdirSync(path.join(REPO_ROOT, 'manifests', 'examples'), { withFileTypes: true })
+  .filter((entry) => entry.isDirectory())
+  .map((entry) => entry.name);
 /** The one example that exists to be refused. */
 const REFUSED = 'rogue-import';
 

@@ -1,0 +1,87 @@
+import type { LaunchConfig } from '../../runtime/index.ts';
+import type { BenchRow } from './bench-row.ts';
+import type { EchoProcess, EchoSide } from './echo-side.ts';
+import type { RuntimeSide } from './runtime-side.ts';
+
+/** Every iteration count in one place, so the whole run stays bounded (well under a minute on 2 cores). */
+export interface BenchPlan {
+  coldStart: { warmup: number; samples: number };
+  rtt: { warmupCalls: number; rounds: number; callsPerRound: number };
+  pipelined: { warmupCalls: number; rounds: number; calls: number; inFlight: number };
+  rss: { idleMs: number; calls: number };
+}
+
+export function defaultPlan(config: LaunchConfig): BenchPlan {
+  return {
+    coldStart: { warmup: 1, samples: 9 },
+    rtt: { warmupCalls: 300, rounds: 8, callsPerRound: 250 },
+    // Stay within the per-process concurrency cap, so the runtime never queues or answers `overloaded`.
+    pipelined: { warmupCalls: 1000, rounds: 5, calls: 2000, inFlight: Math.min(16, config.calls.maxConcurrent) },
+    rss: { idleMs: 500, calls: 2000 },
+  };
+}
+
+export interface BenchContext {
+  config: LaunchConfig;
+  plan: BenchPlan;
+  runtime: RuntimeSide;
+  floor: EchoSide;
+  /** A progress note on stderr (stdout is reserved for the table or the JSON). */
+  progress(message: string): void;
+}
+
+/** A named step of the bench; its rows are appended to the table in order. */
+export interface BenchSection {
+  name: string;
+  run(context: BenchContext): Promise<BenchRow[]>;
+}
+
+/**
+ * Both sides in turn, `rounds` times, alternating which goes first so neither always
+ * runs on the warmer (or noisier) half of a round on a shared machine.
+ */
+export async function alternate(
+  context: BenchContext,
+  rounds: number,
+  step: (side: EchoSide, round: number) => Promise<void>,
+): Promise<void> {
+  for (let round = 0; round < rounds; round++) {
+    const order = round % 2 === 0 ? [context.runtime, context.floor] : [context.floor, context.runtime];
+    for (const side of order) await step(side, round);
+  }
+}
+
+/** Starts one warm process on each side, runs `body`, and always stops both. */
+export async function withProcessPair<T>(
+  context: BenchContext,
+  body: (processes: { runtime: EchoProcess; floor: EchoProcess }) => Promise<T>,
+): Promise<T> {
+  const runtime = (await context.runtime.coldStart()).process;
+  try {
+    const floor = (await context.floor.coldStart()).process;
+    try {
+      return await body({ runtime, floor });
+    } finally {
+      await floor.stop();
+    }
+  } finally {
+    await runtime.stop();
+  }
+}
+
+/** Sequential calls. */
+export async function callSequentially(process: EchoProcess, calls: number): Promise<void> {
+  for (let i = 0; i < calls; i++) await process.echo();
+}
+
+/** `calls` calls with at most `inFlight` outstanding at any moment. */
+export async function callPipelined(process: EchoProcess, calls: number, inFlight: number): Promise<void> {
+  let issued = 0;
+  const lane = async () => {
+    while (issued < calls) {
+      issued++;
+      await process.echo();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(inFlight, calls) }, lane));
+}

@@ -27,7 +27,10 @@ export class StderrLines {
     this.#limits = limits;
     this.#onLine = onLine;
     stream.on('data', (chunk: Buffer) => this.#push(chunk));
-    stream.on('end', () => this.#flush());
+    stream.on('end', () => {
+      this.#flush();
+      this.#reportDropped();
+    });
   }
 
   /** The most recent lines, oldest first. */
@@ -47,6 +50,13 @@ export class StderrLines {
       this.#flush();
       start = newline + 1;
     }
+  }
+
+  /** Says how many lines the current window dropped, once, and opens a new count. */
+  #reportDropped(): void {
+    const dropped = this.#windowCount - this.#limits.linesPerSecond;
+    if (dropped > 0) this.#onLine(`[${dropped} stderr lines dropped: over ${this.#limits.linesPerSecond} lines/s]`);
+    this.#windowCount = 0;
   }
 
   #append(piece: Buffer): void {
@@ -69,10 +79,8 @@ export class StderrLines {
 
     const now = Date.now();
     if (now - this.#windowStart >= 1000) {
-      const droppedLastWindow = this.#windowCount - this.#limits.linesPerSecond;
-      if (droppedLastWindow > 0) this.#onLine(`[${droppedLastWindow} stderr lines dropped: over ${this.#limits.linesPerSecond} lines/s]`);
+      this.#reportDropped();
       this.#windowStart = now;
-      this.#windowCount = 0;
     }
     if (++this.#windowCount > this.#limits.linesPerSecond) {
       this.dropped++;

@@ -196,6 +196,8 @@ export class ToolProcess {
     const wasReady = this.state === 'ready';
     this.state = 'draining';
     this.#channel.state = 'draining';
+    // A stopping process is not judged by pings: the shutdown grace bounds it instead.
+    clearInterval(this.#heartbeatTimer);
     this.#audit({ type: 'shutdown', reason });
     const acked = new Promise<void>((resolve) => (this.#acked = resolve));
     if (wasReady) this.#channel.send({ type: 'shutdown', graceMs });

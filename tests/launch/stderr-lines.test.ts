@@ -52,3 +52,10 @@ t.test('printableText turns newlines into escapes so one message cannot forge a 
   t.equal(printableText('ok\n[host] all good'), 'ok\\u000a[host] all good');
   t.equal(printableText('tab\tkept'), 'tab\tkept');
 });
+
+t.test('StderrLines reports lines dropped by a flood that ends the stream', async (t) => {
+  const { stream, lines } = capture();
+  stream.end(Array.from({ length: 20 }, (_, i) => `line ${i}\n`).join(''));
+  await new Promise((resolve) => stream.on('end', resolve));
+  t.equal(lines.at(-1), '[15 stderr lines dropped: over 5 lines/s]');
+});

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import type { PluginToHostMessage, SecretGetMessage } from '../../plugin-sdk/protocol/messages.ts';
 import { MAX_ERROR_MESSAGE_CHARS, PROTOCOL_VERSION } from '../../plugin-sdk/protocol/constants.ts';
 import type { AuditFields } from '../audit/audit-record.ts';
@@ -12,14 +11,15 @@ import type { HandshakeFailureReason, TokenRegistry } from '../handshake/token-r
 import { type DenoProcess, spawnDeno } from '../launch/spawn-deno.ts';
 import { StderrLines } from '../launch/stderr-lines.ts';
 import { newId } from '../new-id.ts';
+import { exitError, HEAP_EXHAUSTED } from './exit-error.ts';
+import { type ProcessWatches, startWatches } from './process-watches.ts';
 
 export type ProcessState = 'launching' | 'handshaking' | 'ready' | 'draining' | 'stopped' | 'crashed';
 
 /** What the supervisor reports about a process, beyond its state. */
 export type ProcessEvent = 'starting' | 'ready' | 'busy' | 'idle' | 'unresponsive' | 'crashed' | 'stopped';
 
-/** V8's own words when the heap limit is hit. */
-const HEAP_EXHAUSTED = /Fatal JavaScript out of memory|Reached heap limit|JavaScript heap out of memory/;
+
 
 /** Answers a plugin's `secret.get`: the value, or a typed refusal. Supplied by the capability layer. */
 export type SecretRequestHandler = (
@@ -80,11 +80,7 @@ export class ToolProcess {
   #acked: (() => void) | undefined;
   #ended: PluginRuntimeError | null = null;
   #markExited!: () => void;
-  #heartbeatTimer: NodeJS.Timeout | undefined;
-  #rssTimer: NodeJS.Timeout | undefined;
-  #pingSeq = 0;
-  #lastPongSeq = 0;
-  #missedPings = 0;
+  #watches: ProcessWatches | undefined;
   #heapExhausted = false;
   /** When the process became ready; the pool uses it to tell a healthy run from a crash loop. */
   readyAt = 0;
@@ -197,7 +193,7 @@ export class ToolProcess {
     this.state = 'draining';
     this.#channel.state = 'draining';
     // A stopping process is not judged by pings: the shutdown grace bounds it instead.
-    clearInterval(this.#heartbeatTimer);
+    this.#watches?.stopHeartbeat();
     this.#audit({ type: 'shutdown', reason });
     const acked = new Promise<void>((resolve) => (this.#acked = resolve));
     if (wasReady) this.#channel.send({ type: 'shutdown', graceMs });
@@ -244,8 +240,7 @@ export class ToolProcess {
         this.#acked?.();
         return;
       case 'pong':
-        this.#lastPongSeq = Math.max(this.#lastPongSeq, message.seq);
-        this.#missedPings = 0;
+        this.#watches?.pong(message.seq);
         return;
     }
   }
@@ -291,41 +286,32 @@ export class ToolProcess {
     this.#ready.resolve();
   }
 
-  /**
-   * Heartbeat and RSS watch. A process that misses `missedLimit` pings in a row is wedged
-   * (a busy one still answers pings between its calls' awaits); one whose resident memory
-   * passes the limit is killed: V8's heap flag does not cap ArrayBuffers.
-   */
   #startWatches(): void {
     const { heartbeat, limits } = this.#o.config;
-    this.#heartbeatTimer = setInterval(() => {
-      if (this.#lastPongSeq < this.#pingSeq) this.#missedPings++;
-      if (this.#missedPings >= heartbeat.missedLimit) {
-        this.#o.onEvent?.('unresponsive', { launchId: this.launchId, reason: `${this.#missedPings} pings unanswered` });
-        return this.#end(
+    this.#watches = startWatches({
+      pid: this.#child.pid,
+      heartbeatIntervalMs: heartbeat.intervalMs,
+      missedLimit: heartbeat.missedLimit,
+      rssCheckIntervalMs: limits.rssCheckIntervalMs,
+      rssMb: this.#o.rssMb,
+      ping: (seq) => this.#channel.send({ type: 'ping', seq }),
+      onUnresponsive: (missedPings) => {
+        this.#o.onEvent?.('unresponsive', { launchId: this.launchId, reason: `${missedPings} pings unanswered` });
+        this.#end(
           new PluginRuntimeError('plugin_crashed', `the ${this.#o.tool} process stopped answering pings and was killed`, {
-            details: { reason: 'unresponsive', missedPings: this.#missedPings },
+            details: { reason: 'unresponsive', missedPings },
           }),
           'unresponsive',
         );
-      }
-      this.#channel.send({ type: 'ping', seq: ++this.#pingSeq });
-    }, heartbeat.intervalMs);
-    this.#heartbeatTimer.unref();
-    const pid = this.#child.pid;
-    if (pid === undefined) return;
-    this.#rssTimer = setInterval(() => {
-      const rssMb = readRssMb(pid);
-      if (rssMb !== null && rssMb > this.#o.rssMb) {
+      },
+      onRssExceeded: (rssMb) =>
         this.#end(
           new PluginRuntimeError('resource_exhausted', `the ${this.#o.tool} process passed its memory limit: rss ${rssMb} MB > ${this.#o.rssMb} MB`, {
             details: { limit: 'rss', rssMb, limitMb: this.#o.rssMb },
           }),
           'rss limit',
-        );
-      }
-    }, limits.rssCheckIntervalMs);
-    this.#rssTimer.unref();
+        ),
+    });
   }
 
   #settled(id: string): void {
@@ -401,11 +387,11 @@ export class ToolProcess {
       } else if (this.state === 'launching' || this.state === 'handshaking') {
         this.#failHandshake('exited');
       } else {
-        this.#end(this.#crashError(code, signal), `exited (${signal ? `signal ${signal}` : `exit code ${code}`})`, false);
+        const facts = { plugin: this.#o.plugin, tool: this.#o.tool, code, signal, heapExhausted: this.#heapExhausted };
+        this.#end(exitError({ ...facts, stderrTail: this.#stderr.tail() }), `exited (${signal ? `signal ${signal}` : `exit code ${code}`})`, false);
       }
     }
-    clearInterval(this.#heartbeatTimer);
-    clearInterval(this.#rssTimer);
+    this.#watches?.stop();
     this.state = this.state === 'draining' ? 'stopped' : 'crashed';
     this.#o.onEvent?.(this.state === 'stopped' ? 'stopped' : 'crashed', { launchId: this.launchId, reason: this.#ended?.code });
     for (const timer of this.#cancelled.values()) clearTimeout(timer);
@@ -414,26 +400,12 @@ export class ToolProcess {
     this.#markExited();
   }
 
-  /** Why a process that exited by itself ended: an OS or V8 limit, or a plain crash. */
-  #crashError(code: number | null, signal: NodeJS.Signals | null): PluginRuntimeError {
-    const details = { exitCode: code, signal, stderr: this.#stderr.tail() };
-    const limit = signal === 'SIGXCPU' ? 'cpu' : signal === 'SIGXFSZ' ? 'file_size' : this.#heapExhausted ? 'heap' : null;
-    if (limit) {
-      return new PluginRuntimeError('resource_exhausted', `the ${this.#o.tool} process passed its ${limit} limit`, {
-        details: { ...details, limit },
-      });
-    }
-    const how = signal ? `signal ${signal}` : `exit code ${code}`;
-    return new PluginRuntimeError('plugin_crashed', `the ${this.#o.tool} process of ${this.#o.plugin} ended (${how})`, { details });
-  }
-
   /** Ends the process once: records why, fails every call, kills. */
   #end(error: PluginRuntimeError, reason: string, kill = true): void {
     if (this.#ended) return;
     this.#ended = error;
     clearTimeout(this.#handshakeTimer);
-    clearInterval(this.#heartbeatTimer);
-    clearInterval(this.#rssTimer);
+    this.#watches?.stop();
     this.#ready.reject(error);
     this.#endCalls(error);
     this.#channel.close();
@@ -463,16 +435,6 @@ export class ToolProcess {
 function toolFailed(tool: string, error: { code: string; message: string }): PluginRuntimeError {
   const message = printableText(error.message.slice(0, MAX_ERROR_MESSAGE_CHARS));
   return new PluginRuntimeError('tool_failed', `${tool} failed: ${message}`, { details: { pluginCode: printableText(error.code) } });
-}
-
-/** Resident set size of a process in MB, from /proc; null where /proc is not there. */
-function readRssMb(pid: number): number | null {
-  try {
-    const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Math.round(Number(match[1]) / 1024) : null;
-  } catch {
-    return null;
-  }
 }
 
 function delay(ms: number): { promise: Promise<void>; cancel(): void } {

@@ -1,0 +1,30 @@
+import { PluginRuntimeError } from '../errors.ts';
+
+/** V8's own words when the heap limit is hit. */
+export const HEAP_EXHAUSTED = /Fatal JavaScript out of memory|Reached heap limit|JavaScript heap out of memory/;
+
+export interface ExitFacts {
+  plugin: string;
+  tool: string;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stderrTail: string[];
+  /** V8 said on stderr that the heap limit was hit. */
+  heapExhausted: boolean;
+}
+
+/**
+ * Why a process that exited by itself ended, as the error its calls fail with: an OS limit
+ * (SIGXCPU, SIGXFSZ from prlimit), V8's heap limit, or a plain crash. Pure.
+ */
+export function exitError({ plugin, tool, code, signal, stderrTail, heapExhausted }: ExitFacts): PluginRuntimeError {
+  const details = { exitCode: code, signal, stderr: stderrTail };
+  const limit = signal === 'SIGXCPU' ? 'cpu' : signal === 'SIGXFSZ' ? 'file_size' : heapExhausted ? 'heap' : null;
+  if (limit) {
+    return new PluginRuntimeError('resource_exhausted', `the ${tool} process passed its ${limit} limit`, {
+      details: { ...details, limit },
+    });
+  }
+  const how = signal ? `signal ${signal}` : `exit code ${code}`;
+  return new PluginRuntimeError('plugin_crashed', `the ${tool} process of ${plugin} ended (${how})`, { details });
+}

@@ -1,0 +1,74 @@
+import { readFileSync } from 'node:fs';
+
+export interface WatchOptions {
+  pid: number | undefined;
+  heartbeatIntervalMs: number;
+  missedLimit: number;
+  rssCheckIntervalMs: number;
+  rssMb: number;
+  /** Sends `ping{seq}` to the process. */
+  ping(seq: number): void;
+  /** `missedLimit` pings in a row went unanswered. */
+  onUnresponsive(missedPings: number): void;
+  /** Resident memory passed `rssMb`. */
+  onRssExceeded(rssMb: number): void;
+}
+
+/** The heartbeat and RSS watch of one ready process. */
+export interface ProcessWatches {
+  /** Records a `pong`: the process is alive. */
+  pong(seq: number): void;
+  /** Stops pinging (a draining process is bounded by the shutdown grace instead). */
+  stopHeartbeat(): void;
+  stop(): void;
+}
+
+/**
+ * Starts the watches. A process that misses `missedLimit` pings in a row is wedged (a busy
+ * one still answers pings between its calls' awaits); one whose resident memory passes the
+ * limit must be stopped, because V8's heap flag does not cap ArrayBuffers.
+ */
+export function startWatches(o: WatchOptions): ProcessWatches {
+  let pingSeq = 0;
+  let lastPongSeq = 0;
+  let missed = 0;
+  const heartbeat = setInterval(() => {
+    if (lastPongSeq < pingSeq) missed++;
+    if (missed >= o.missedLimit) {
+      clearInterval(heartbeat);
+      return o.onUnresponsive(missed);
+    }
+    o.ping(++pingSeq);
+  }, o.heartbeatIntervalMs);
+  heartbeat.unref();
+  const pid = o.pid;
+  const rss =
+    pid === undefined
+      ? undefined
+      : setInterval(() => {
+          const rssMb = readRssMb(pid);
+          if (rssMb !== null && rssMb > o.rssMb) o.onRssExceeded(rssMb);
+        }, o.rssCheckIntervalMs);
+  rss?.unref();
+  return {
+    pong(seq) {
+      lastPongSeq = Math.max(lastPongSeq, seq);
+      missed = 0;
+    },
+    stopHeartbeat: () => clearInterval(heartbeat),
+    stop() {
+      clearInterval(heartbeat);
+      clearInterval(rss);
+    },
+  };
+}
+
+/** Resident set size of a process in MB, from /proc; null where /proc is not there. */
+export function readRssMb(pid: number): number | null {
+  try {
+    const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Math.round(Number(match[1]) / 1024) : null;
+  } catch {
+    return null;
+  }
+}

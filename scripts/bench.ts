@@ -3,9 +3,9 @@
  * Prints a table (or, with --json, one JSON document on stdout). It reports; it never fails
  * the build: the exit code is 0 unless the bench itself crashed.
  *
- * To add a row (for example the fleet row of issue 4), write a section under
- * scripts/bench/sections/ that returns BenchRows (a row may have no floor, and an absolute
- * target), give its counts a place in BenchPlan, and append it to SECTIONS.
+ * To add rows, write a section under scripts/bench/sections/ that returns BenchRows (a row
+ * may have no floor, and an absolute target, as the fleet rows do), give its counts a place
+ * in BenchPlan, and append it to SECTIONS. `--only <id>[,<id>]` runs just those sections.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -21,23 +21,52 @@ import { callRttSection } from './bench/sections/call-rtt.ts';
 import { coldStartSection } from './bench/sections/cold-start.ts';
 import { idleRssSection } from './bench/sections/idle-rss.ts';
 import { pipelinedSection } from './bench/sections/pipelined.ts';
+import { fleetSection } from './bench/sections/fleet.ts';
 
-const SECTIONS: readonly BenchSection[] = [coldStartSection, callRttSection, pipelinedSection, idleRssSection];
+// The fleet runs last: its hundred processes and their teardown would otherwise be the next section's background noise.
+const SECTIONS: readonly BenchSection[] = [coldStartSection, callRttSection, pipelinedSection, idleRssSection, fleetSection];
+const SECTION_IDS = SECTIONS.map((section) => section.id);
 
 // npm prints its own banner on stdout unless --silent, so machine readers use the second form.
-const USAGE = 'usage: npm run bench | npm run --silent bench -- --json';
+const USAGE =
+  'usage: npm run bench [-- --only <section>[,<section>…]] | npm run --silent bench -- --json [--only …]\n' +
+  `sections: ${SECTION_IDS.join(', ')}`;
+
+interface BenchArgs {
+  json: boolean;
+  sections: readonly BenchSection[];
+}
+
+/** Parses argv; a string is the usage error to print. */
+function parseArgs(argv: readonly string[]): BenchArgs | string {
+  let json = false;
+  let only: string[] | null = null;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--json') json = true;
+    else if (arg === '--only' || arg.startsWith('--only=')) {
+      const value = arg === '--only' ? argv[++i] : arg.slice('--only='.length);
+      if (!value) return '--only needs a section';
+      only = [...(only ?? []), ...value.split(',').filter(Boolean)];
+    } else return `unknown argument: ${arg}`;
+  }
+  if (only === null) return { json, sections: SECTIONS };
+  const unknown = only.filter((id) => !SECTION_IDS.includes(id));
+  if (unknown.length > 0) return `unknown section: ${unknown.join(', ')}`;
+  return { json, sections: SECTIONS.filter((section) => only.includes(section.id)) };
+}
 
 /** Runtime calls have deadlines but floor calls do not: a wedged run ends here instead of hanging CI. */
 const WATCHDOG_MS = 180_000;
 
 async function main(argv: readonly string[]): Promise<void> {
-  const unknown = argv.filter((arg) => arg !== '--json');
-  if (unknown.length > 0) {
-    process.stderr.write(`${USAGE}\nunknown argument: ${unknown.join(' ')}\n`);
+  const args = parseArgs(argv);
+  if (typeof args === 'string') {
+    process.stderr.write(`${USAGE}\n${args}\n`);
     process.exitCode = 2;
     return;
   }
-  const json = argv.includes('--json');
+  const { json, sections } = args;
   const progress = (message: string) => process.stderr.write(`bench: ${message}\n`);
 
   // The same config object and the same binary for both sides, found the way the runtime finds it.
@@ -50,12 +79,12 @@ async function main(argv: readonly string[]): Promise<void> {
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'manasvi-bench-'));
   const runtime = runtimeSide({ denoPath, config, stateDir: path.join(scratch, 'runtime') });
   const floor = floorSide({ denoPath, config, denoDir: path.join(scratch, 'floor-deno-dir') });
-  const context: BenchContext = { config, plan, runtime, floor, progress };
+  const context: BenchContext = { config, denoPath, scratchDir: scratch, plan, runtime, floor, progress };
   const rows: BenchRow[] = [];
   const loadAtStart = Math.round(os.loadavg()[0]! * 100) / 100;
   const started = performance.now();
   try {
-    for (const section of SECTIONS) {
+    for (const section of sections) {
       progress(`${section.name}…`);
       rows.push(...(await section.run(context)));
     }

@@ -13,6 +13,7 @@ import type { GrantDecision } from '../grants/grants.ts';
 import { TokenRegistry } from '../handshake/token-registry.ts';
 import { checkDenoVersion, resolveDenoPath } from '../launch/deno-binary.ts';
 import { detectOsLayers, type OsLayers } from '../launch/os-limits.ts';
+import { createSpawnPacer } from '../supervisor/spawn-pacer.ts';
 import { createToolPools } from './create-tool-pools.ts';
 import { PluginHandle } from './plugin-handle.ts';
 import { type PreparedPlugin, preparePlugin } from './prepare-plugin.ts';
@@ -144,6 +145,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
   const onLog = options.onLog ?? defaultLog;
   const tokens = new TokenRegistry();
   const layers = detectOsLayers();
+  const pacer = createSpawnPacer();
   const handles = new Set<PluginHandle>();
   let denoChecked: Promise<string> | null = null;
   let closed = false;
@@ -188,6 +190,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
         denoPath,
         denoDir,
         layers,
+        pacer,
         tokens,
         capabilityTokens,
         secrets,

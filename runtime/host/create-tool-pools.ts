@@ -6,6 +6,7 @@ import type { LaunchConfig } from '../config/launch-config.ts';
 import { checkGrantedTrees } from '../grants/check-granted-trees.ts';
 import type { TokenRegistry } from '../handshake/token-registry.ts';
 import { type OsLayers, wrapCommand } from '../launch/os-limits.ts';
+import type { SpawnPacer } from '../supervisor/spawn-pacer.ts';
 import { ToolPool } from '../supervisor/tool-pool.ts';
 import { ToolProcess } from '../supervisor/tool-process.ts';
 import type { PreparedPlugin } from './prepare-plugin.ts';
@@ -32,6 +33,7 @@ export interface ToolPoolDeps {
   denoPath: string;
   denoDir: string;
   layers: OsLayers;
+  pacer: SpawnPacer;
   tokens: TokenRegistry;
   capabilityTokens: CapabilityTokens;
   secrets: SecretStore;
@@ -91,6 +93,7 @@ export function createToolPools(prepared: PreparedPlugin, deps: ToolPoolDeps): M
         maxQueued: limits.maxQueued,
         maxProcesses: limits.maxProcesses,
         restart: deps.config.restart,
+        pacer: deps.pacer,
         create,
         onEvent: (state, detail) => emit({ tool: tool.name, state, ...(detail.reason ? { reason: detail.reason } : {}) }),
       }),

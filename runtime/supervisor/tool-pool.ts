@@ -1,6 +1,7 @@
 import type { LaunchConfig } from '../config/launch-config.ts';
 import { PluginRuntimeError } from '../errors.ts';
 import { type CrashHistory, EMPTY_HISTORY, recordCrash, restartDecision } from './restart-policy.ts';
+import type { SpawnPacer } from './spawn-pacer.ts';
 import type { ToolProcess } from './tool-process.ts';
 
 /** What the pool reports about its tool, on top of each process's own events. */
@@ -14,6 +15,8 @@ export interface ToolPoolOptions {
   maxQueued: number;
   maxProcesses: number;
   restart: LaunchConfig['restart'];
+  /** Paces spawns across the runtime so a burst of starts does not stall the event loop. */
+  pacer?: SpawnPacer;
   /** Creates a fresh, not yet started process for this tool (may throw, e.g. `grant_refused`). */
   create(): ToolProcess;
   onEvent?: (event: PoolEvent, detail: { reason?: string; untilMs?: number; delayMs?: number }) => void;
@@ -173,8 +176,9 @@ export class ToolPool {
     );
   }
 
-  #launch(process: ToolProcess): Promise<void> {
-    if (this.#closed) return Promise.reject(new PluginRuntimeError('shutting_down', `tool ${this.#o.tool} is closed`));
+  async #launch(process: ToolProcess): Promise<void> {
+    await this.#o.pacer?.turn();
+    if (this.#closed) throw new PluginRuntimeError('shutting_down', `tool ${this.#o.tool} is closed`);
     return process.start();
   }
 

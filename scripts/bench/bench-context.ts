@@ -3,12 +3,22 @@ import type { BenchRow } from './bench-row.ts';
 import type { EchoProcess, EchoSide } from './echo-side.ts';
 import type { RuntimeSide } from './runtime-side.ts';
 
-/** Every iteration count in one place, so the whole run stays bounded (well under a minute on 2 cores). */
+/** Every iteration count and bound in one place, so the whole run stays bounded (well under a minute on 2 cores). */
 export interface BenchPlan {
   coldStart: { warmup: number; samples: number };
   rtt: { warmupCalls: number; rounds: number; callsPerRound: number };
   pipelined: { warmupCalls: number; rounds: number; calls: number; inFlight: number };
   rss: { idleMs: number; calls: number };
+  fleet: {
+    /** Tool processes started at once. */
+    processes: number;
+    /** monitorEventLoopDelay's timer interval. */
+    lagResolutionMs: number;
+    /** The whole fleet must be ready (and each first call answered) within this, or the bench stops. */
+    readyTimeoutMs: number;
+    /** After runtime.close() resolves, how long the processes get to be gone from /proc. */
+    exitTimeoutMs: number;
+  };
 }
 
 export function defaultPlan(config: LaunchConfig): BenchPlan {
@@ -18,11 +28,17 @@ export function defaultPlan(config: LaunchConfig): BenchPlan {
     // Stay within the per-process concurrency cap, so the runtime never queues or answers `overloaded`.
     pipelined: { warmupCalls: 1000, rounds: 5, calls: 2000, inFlight: Math.min(16, config.calls.maxConcurrent) },
     rss: { idleMs: 500, calls: 2000 },
+    // The ready bound is far above the expected few seconds but below the bench's watchdog.
+    fleet: { processes: 100, lagResolutionMs: 10, readyTimeoutMs: 60_000, exitTimeoutMs: 10_000 },
   };
 }
 
 export interface BenchContext {
   config: LaunchConfig;
+  /** The Deno binary both sides use, for sections that start a runtime of their own. */
+  denoPath: string;
+  /** The run's temporary folder (removed when the bench ends); sections make their own subfolders. */
+  scratchDir: string;
   plan: BenchPlan;
   runtime: RuntimeSide;
   floor: EchoSide;
@@ -32,6 +48,8 @@ export interface BenchContext {
 
 /** A named step of the bench; its rows are appended to the table in order. */
 export interface BenchSection {
+  /** What `--only` selects it by. */
+  id: string;
   name: string;
   run(context: BenchContext): Promise<BenchRow[]>;
 }

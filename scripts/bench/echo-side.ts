@@ -20,6 +20,8 @@ export interface EchoProcess {
 /** How one fresh start went, in milliseconds from just before the start was asked for. */
 export interface ColdStart {
   process: EchoProcess;
+  /** When the start was asked for, on the bench's clock (nowMs), so starts made together share one timeline. */
+  startedAt: number;
   /** Until the process's `hello` frame was received (and, for the runtime, verified). */
   helloMs: number;
   /**

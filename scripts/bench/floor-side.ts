@@ -42,7 +42,7 @@ export function floorSide({ denoPath, config, denoDir }: FloorSideOptions): Echo
       await process.hello;
       const helloMs = nowMs() - started;
       await process.echo();
-      return { process, helloMs, readyMs: helloMs, firstResultMs: nowMs() - started };
+      return { process, startedAt: started, helloMs, readyMs: helloMs, firstResultMs: nowMs() - started };
     },
     async close() {
       await Promise.all([...live].map((process) => process.stop()));

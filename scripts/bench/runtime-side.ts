@@ -92,7 +92,7 @@ export function runtimeSide({ denoPath, config, stateDir }: RuntimeSideOptions):
         echo: () => handle.call('echo', ECHO_ARGS),
         stop: () => handle.close(),
       };
-      return { process, helloMs: seen.helloAt - started, readyMs: ready.at - started, firstResultMs };
+      return { process, startedAt: started, helloMs: seen.helloAt - started, readyMs: ready.at - started, firstResultMs };
     },
     close: () => runtime.close(),
   };

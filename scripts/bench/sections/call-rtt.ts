@@ -6,6 +6,7 @@ const MS_TO_US = 1000;
 
 /** Sequential echo calls on one warm process per side: one call in flight at a time. */
 export const callRttSection: BenchSection = {
+  id: 'call-rtt',
   name: 'call RTT',
   async run(context: BenchContext): Promise<BenchRow[]> {
     const { warmupCalls, rounds, callsPerRound } = context.plan.rtt;

@@ -7,6 +7,7 @@ type Phase = 'helloMs' | 'readyMs' | 'firstResultMs';
 
 /** Fresh tool processes, one after another on each side; the first `warmup` fill Deno's caches and are dropped. */
 export const coldStartSection: BenchSection = {
+  id: 'cold-start',
   name: 'cold start',
   async run(context: BenchContext): Promise<BenchRow[]> {
     const { warmup, samples } = context.plan.coldStart;

@@ -5,6 +5,7 @@ import { sleep } from '../stats.ts';
 
 /** VmRSS of one idle tool process per side: just after its first call, and after a batch of calls. */
 export const idleRssSection: BenchSection = {
+  id: 'idle-rss',
   name: 'idle RSS',
   async run(context: BenchContext): Promise<BenchRow[]> {
     const { idleMs, calls } = context.plan.rss;

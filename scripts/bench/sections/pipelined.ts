@@ -18,6 +18,7 @@ interface RoundResult {
  * /proc), to show which side of the pipe any overhead sits on.
  */
 export const pipelinedSection: BenchSection = {
+  id: 'pipelined',
   name: 'pipelined calls',
   async run(context: BenchContext): Promise<BenchRow[]> {
     const { warmupCalls, rounds, calls, inFlight } = context.plan.pipelined;

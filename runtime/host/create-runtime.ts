@@ -62,6 +62,8 @@ export interface ActiveLayers {
   osLimits: boolean;
   /** The kernel kills plugin processes when the host dies (setpriv --pdeathsig). */
   dieWithHost: boolean;
+  /** Tools with no network grant run in an empty network namespace (unshare). */
+  networkNamespace: boolean;
   /** Mount namespaces per process: not implemented yet (README roadmap). */
   mountNamespace: false;
 }
@@ -177,6 +179,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
       denoPermissions: true,
       osLimits: layers.prlimit !== null,
       dieWithHost: layers.setpriv !== null,
+      networkNamespace: layers.unshare !== null,
       mountNamespace: false,
     },
     inspect: (manifestPath, loadOptions = {}) => prepare(manifestPath, loadOptions),

@@ -66,7 +66,7 @@ export function createToolPools(prepared: PreparedPlugin, deps: ToolPoolDeps): M
         tool: tool.name,
         grants: tool.grants,
         argv: tool.argv,
-        command: wrapCommand(deps.layers, limits, deps.denoPath, tool.argv),
+        command: wrapCommand(deps.layers, { ...limits, isolateNetwork: tool.grants.network.length === 0 }, deps.denoPath, tool.argv),
         denoDir: deps.denoDir,
         rssMb: limits.rssMb,
         config: deps.config,

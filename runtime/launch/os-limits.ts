@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 
 /** The optional OS layers this host can add under Deno, detected once. */
@@ -6,7 +7,16 @@ export interface OsLayers {
   prlimit: string | null;
   /** `setpriv --pdeathsig`: the kernel kills the plugin if the host dies, even a busy one. */
   setpriv: string | null;
+  /**
+   * `unshare --user --map-current-user --net`, where this host may create namespaces: a
+   * tool with no network grant runs in a network namespace with no interface but a loopback
+   * that is down, so even a flaw in Deno's permission checks finds no network.
+   */
+  unshare: string | null;
 }
+
+/** The unshare arguments that give a process an empty network namespace, as this user. */
+const UNSHARE_NET = ['--user', '--map-current-user', '--net'];
 
 function findExecutable(candidates: string[]): string | null {
   for (const candidate of candidates) {
@@ -22,16 +32,28 @@ function findExecutable(candidates: string[]): string | null {
 
 /** Looks for util-linux's prlimit and setpriv (Linux only). */
 export function detectOsLayers(): OsLayers {
-  if (process.platform !== 'linux') return { prlimit: null, setpriv: null };
+  if (process.platform !== 'linux') return { prlimit: null, setpriv: null, unshare: null };
   return {
     prlimit: findExecutable(['/usr/bin/prlimit', '/bin/prlimit']),
     setpriv: findExecutable(['/usr/bin/setpriv', '/bin/setpriv']),
+    unshare: usableUnshare(),
   };
+}
+
+/** unshare is only a layer where the kernel lets this user create the namespaces: try it once. */
+function usableUnshare(): string | null {
+  const unshare = findExecutable(['/usr/bin/unshare', '/bin/unshare']);
+  const truePath = findExecutable(['/usr/bin/true', '/bin/true']);
+  if (!unshare || !truePath) return null;
+  const probe = spawnSync(unshare, [...UNSHARE_NET, '--', truePath], { timeout: 5000, stdio: 'ignore', env: {} });
+  return probe.status === 0 ? unshare : null;
 }
 
 export interface ProcessLimits {
   cpuSeconds: number;
   fileSizeMb: number;
+  /** True for a tool with no network grant: it gets an empty network namespace where available. */
+  isolateNetwork?: boolean;
 }
 
 /**
@@ -54,6 +76,8 @@ export function wrapCommand(layers: OsLayers, limits: ProcessLimits, denoPath: s
       '--',
     );
   }
+  if (layers.unshare && limits.isolateNetwork) chain.push(layers.unshare, ...UNSHARE_NET, '--');
+  // setpriv last before Deno: the death signal must be set on the process that stays.
   if (layers.setpriv) chain.push(layers.setpriv, '--pdeathsig', 'KILL', '--');
   chain.push(denoPath, ...denoArgv);
   return [chain[0]!, chain.slice(1)];

@@ -57,7 +57,7 @@ function describeLayers(layers: ActiveLayers): string {
   const flag = (on: boolean) => (on ? 'on' : 'off');
   return (
     `host checks on, Deno permissions on, OS limits ${flag(layers.osLimits)}, ` +
-    `die-with-host ${flag(layers.dieWithHost)}, mount namespace ${flag(layers.mountNamespace)}`
+    `die-with-host ${flag(layers.dieWithHost)}, network namespace ${flag(layers.networkNamespace)}, mount namespace ${flag(layers.mountNamespace)}`
   );
 }
 

@@ -3,7 +3,7 @@ const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g;
 
 /**
  * Plugin-supplied text (stderr lines, error messages) made safe to print: every control
- * character becomes a visible `\uXXXX` escape, so a plugin cannot move the operator's
+ * character becomes a visible `\u001b`-style escape, so a plugin cannot move the operator's
  * cursor, rewrite earlier lines, or forge a log line with an embedded newline.
  */
 export function printableText(text: string): string {

@@ -64,7 +64,7 @@ export interface ActiveLayers {
   dieWithHost: boolean;
   /** Tools with no network grant run in an empty network namespace (unshare). */
   networkNamespace: boolean;
-  /** Mount namespaces per process: not implemented yet (README roadmap). */
+  /** Mount namespaces per process: on the README roadmap, not built yet. */
   mountNamespace: false;
 }
 

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readProcStatFields } from './proc-stat.ts';
 
 /** Linux's USER_HZ: /proc/<pid>/stat reports CPU time in these ticks (100 on every mainstream build). */
 const CLOCK_TICKS_PER_SECOND = 100;
@@ -9,14 +9,8 @@ const CLOCK_TICKS_PER_SECOND = 100;
  * not to matter. Null off Linux or once the process is gone.
  */
 export function readProcessCpuMs(pid: number): number | null {
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return null;
-  }
-  // The command name (field 2) may hold spaces and parentheses: count fields after its closing ')'.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const fields = readProcStatFields(pid);
+  if (fields === null) return null;
   const utime = Number(fields[11]);
   const stime = Number(fields[12]);
   if (!Number.isFinite(utime) || !Number.isFinite(stime)) return null;

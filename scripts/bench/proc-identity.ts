@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readProcStatFields } from './proc-stat.ts';
 
 /** Which process a pid names right now: enough to tell it from a later process given the same pid. */
 export interface ProcessIdentity {
@@ -10,14 +10,8 @@ export interface ProcessIdentity {
 
 /** Null off Linux or once the pid is gone. */
 export function readProcessIdentity(pid: number): ProcessIdentity | null {
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return null;
-  }
-  // The command name (field 2) may hold spaces and parentheses: count fields after its closing ')'.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const fields = readProcStatFields(pid);
+  if (fields === null) return null;
   const state = fields[0];
   const startTicks = fields[19];
   return state === undefined || startTicks === undefined ? null : { state, startTicks };

@@ -46,8 +46,12 @@ export class HostChannel {
 
   /** Frames a host→plugin message onto the plugin's stdin. Returns false if the pipe is gone. */
   send(message: HostToPluginMessage): boolean {
+    return this.sendFrame(encodeFrame(message, this.#maxFrameBytes));
+  }
+
+  /** Writes an already encoded frame (the caller checked it against the limit). */
+  sendFrame(frame: Uint8Array): boolean {
     if (this.state === 'closed' || this.#input.destroyed || !this.#input.writable) return false;
-    const frame = encodeFrame(message, this.#maxFrameBytes);
     // Frames sent in the same tick (pipelined calls, a burst of replies) leave in one
     // pipe write instead of one each: fewer syscalls here and fewer reads in the plugin.
     if (!this.#corked) {

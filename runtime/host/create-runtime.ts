@@ -97,6 +97,19 @@ const RUNTIME_CODE_PATHS = ['../../runtime', '../../plugin-sdk', '../../node_mod
   (relative) => fileURLToPath(new URL(relative, import.meta.url)),
 );
 
+/**
+ * Runs an operator-supplied callback (log sink, state listener) from inside the supervisor:
+ * if it throws, the supervisor's own bookkeeping must still finish, so the error is reported
+ * on the host's stderr instead of unwinding through it.
+ */
+function shielded(callback: () => unknown): void {
+  try {
+    callback();
+  } catch (error) {
+    process.stderr.write(`manasvi-plugins: a log or state callback threw: ${(error as Error)?.message ?? String(error)}\n`);
+  }
+}
+
 function normalisePolicy(policy: RuntimeOptions['policy']): ResolvedPolicy | undefined {
   if (policy === undefined) return undefined;
   return typeof policy === 'string' ? loadPolicyFile(policy) : resolvePolicy(policy, process.cwd(), 'policy option');
@@ -198,8 +211,8 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
         capabilityTokens,
         secrets,
         audit,
-        onLog: (tool, launchId, line) => onLog({ plugin, tool, launchId, line }),
-        onState: (event) => handle?.emit('state', event),
+        onLog: (tool, launchId, line) => shielded(() => onLog({ plugin, tool, launchId, line })),
+        onState: (event) => shielded(() => handle?.emit('state', event)),
       });
       handle = new PluginHandle(prepared, pools, config);
       handles.add(handle);

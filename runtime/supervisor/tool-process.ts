@@ -1,5 +1,6 @@
 import type { PluginToHostMessage, SecretGetMessage } from '../../plugin-sdk/protocol/messages.ts';
 import { MAX_ERROR_MESSAGE_CHARS, PROTOCOL_VERSION } from '../../plugin-sdk/protocol/constants.ts';
+import { encodeFrame } from '../../plugin-sdk/protocol/frame.ts';
 import type { AuditFields } from '../audit/audit-record.ts';
 import { HostChannel } from '../channel/host-channel.ts';
 import type { Violation } from '../channel/parse-inbound.ts';
@@ -155,6 +156,15 @@ export class ToolProcess {
     if (this.state !== 'ready') return Promise.reject(new PluginRuntimeError('shutting_down', `process is ${this.state}`));
     if (signal?.aborted) return Promise.reject(new PluginRuntimeError('cancelled', 'the call was cancelled before it started'));
     const id = newId();
+    let frame: Uint8Array;
+    try {
+      frame = encodeFrame({ type: 'call', id, tool, args, timeoutMs }, this.#o.config.channel.maxFrameBytes);
+    } catch (error) {
+      // Too large to send: the caller's mistake, never the plugin's, so the process lives on.
+      return Promise.reject(
+        new PluginRuntimeError('invalid_arguments', `arguments for ${tool} do not fit in one frame: ${(error as Error).message}`),
+      );
+    }
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => this.#cancel(id, 'timeout', `${tool} did not finish within ${timeoutMs} ms`), timeoutMs);
       const onAbort = () => this.#cancel(id, 'cancelled', `${tool} was cancelled by the caller`);
@@ -165,7 +175,7 @@ export class ToolProcess {
       };
       this.#pending.set(id, { resolve, reject, cleanup });
       if (this.#pending.size === 1) this.#o.onEvent?.('busy', { launchId: this.launchId });
-      this.#channel.send({ type: 'call', id, tool, args, timeoutMs });
+      this.#channel.sendFrame(frame);
     });
   }
 
@@ -325,7 +335,17 @@ export class ToolProcess {
       inFlight: (callId) => this.#pending.has(callId),
     });
     if (answer.ok) {
-      this.#channel.send({ type: 'reply', requestId: request.requestId, ok: true, value: answer.value });
+      try {
+        this.#channel.send({ type: 'reply', requestId: request.requestId, ok: true, value: answer.value });
+      } catch {
+        // A value too large for one frame: refuse it rather than throw where nothing catches.
+        this.#channel.send({
+          type: 'reply',
+          requestId: request.requestId,
+          ok: false,
+          error: { code: 'secret_unavailable', message: `the value of ${request.name} does not fit in one frame` },
+        });
+      }
     } else {
       this.#audit({ type: 'capability_denied', capability: 'access-secret', scope: request.name, reason: answer.code });
       this.#channel.send({ type: 'reply', requestId: request.requestId, ok: false, error: { code: answer.code, message: answer.message } });

@@ -1,0 +1,56 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import t from 'tap';
+import { createRuntime, functionSecretStore } from '../../runtime/index.ts';
+
+function writePlugin(dir: string): string {
+  writeFileSync(
+    path.join(dir, 'plugin.ts'),
+    [
+      "import { definePlugin } from 'manasvi-plugins/plugin-sdk';",
+      'definePlugin({ tools: {',
+      '  size: (args: { blob?: string }) => (args.blob ?? "").length,',
+      '  key: async (_args: unknown, ctx: any) => {',
+      "    try { return (await ctx.secret('BIG')).length; } catch (error) { return { code: (error as any).code }; }",
+      '  },',
+      '} });',
+      '',
+    ].join('\n'),
+  );
+  const manifest = path.join(dir, 'manifest.json');
+  writeFileSync(
+    manifest,
+    JSON.stringify({
+      name: 'sizes',
+      version: '1.0.0',
+      entry: 'plugin.ts',
+      capabilities: { 'provide-tools': true, 'access-secret': ['BIG'] },
+      tools: {
+        size: { description: 'length of blob', input: { type: 'object' } },
+        key: { description: 'length of a secret', input: { type: 'object' }, sandbox: { secrets: ['BIG'] } },
+      },
+    }),
+  );
+  return manifest;
+}
+
+t.test('call arguments too large for one frame end with invalid_arguments and the process lives on', async (t) => {
+  const runtime = createRuntime({ onLog: () => {} });
+  t.teardown(() => runtime.close());
+  const plugin = await runtime.load(writePlugin(t.testdir()), { allowDeclared: true });
+  t.equal(await plugin.call('size', { blob: 'abc' }), 3);
+  const [pid] = plugin.pids('size');
+  const tooBig = 'x'.repeat(runtime.config.channel.maxFrameBytes + 1);
+  await t.rejects(plugin.call('size', { blob: tooBig }), { code: 'invalid_arguments' });
+  t.equal(await plugin.call('size', { blob: 'abcd' }), 4, 'the same tool still answers');
+  t.same(plugin.pids('size'), [pid], 'in the same process');
+});
+
+t.test('a secret value too large for one frame is refused as secret_unavailable without harming the host', async (t) => {
+  const big = 'k'.repeat(2 * 1024 * 1024);
+  const runtime = createRuntime({ onLog: () => {}, secrets: functionSecretStore(() => big) });
+  t.teardown(() => runtime.close());
+  const plugin = await runtime.load(writePlugin(t.testdir()), { allowDeclared: true });
+  t.same(await plugin.call('key', {}), { code: 'secret_unavailable' });
+  t.equal(await plugin.call('size', { blob: 'ok' }), 2, 'the host carries on');
+});

@@ -35,6 +35,8 @@ export const LaunchConfigSchema = v.strictObject({
     /** Largest file a process may write, enforced by the OS (prlimit) where available. */
     fileSizeMb: positiveInt,
     rssCheckIntervalMs: positiveInt,
+    /** Capability denials recorded one by one per launch; the rest are counted in its exit record. */
+    auditDenialsPerLaunch: positiveInt,
   }),
   restart: v.strictObject({
     initialBackoffMs: positiveInt,

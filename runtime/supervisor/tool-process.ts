@@ -83,6 +83,8 @@ export class ToolProcess {
   #markExited!: () => void;
   #watches: ProcessWatches | undefined;
   #heapExhausted = false;
+  #denials = 0;
+  #denialsUnrecorded = 0;
   /** When the process became ready; the pool uses it to tell a healthy run from a crash loop. */
   readyAt = 0;
 
@@ -347,8 +349,25 @@ export class ToolProcess {
         });
       }
     } else {
-      this.#audit({ type: 'capability_denied', capability: 'access-secret', scope: request.name, reason: answer.code });
+      this.#recordDenial(request.name, answer.code);
       this.#channel.send({ type: 'reply', requestId: request.requestId, ok: false, error: { code: answer.code, message: answer.message } });
+    }
+  }
+
+  /**
+   * Every refused request is answered, but a plugin looping on refusals must not fill the
+   * operator's disk: past `limits.auditDenialsPerLaunch` records, one more says so and the
+   * rest are counted into this launch's `exit` record.
+   */
+  #recordDenial(scope: string, code: string): void {
+    const budget = this.#o.config.limits.auditDenialsPerLaunch;
+    this.#denials++;
+    if (this.#denials <= budget) {
+      this.#audit({ type: 'capability_denied', capability: 'access-secret', scope, reason: code });
+    } else if (this.#denials === budget + 1) {
+      this.#audit({ type: 'capability_denied', capability: 'access-secret', scope, reason: code, suppressingFurther: true });
+    } else {
+      this.#denialsUnrecorded++;
     }
   }
 
@@ -399,7 +418,7 @@ export class ToolProcess {
   }
 
   #onClose(code: number | null, signal: NodeJS.Signals | null): void {
-    this.#audit({ type: 'exit', exitCode: code, signal });
+    this.#audit({ type: 'exit', exitCode: code, signal, ...(this.#denialsUnrecorded > 0 ? { denialsUnrecorded: this.#denialsUnrecorded } : {}) });
     if (!this.#ended) {
       if (this.state === 'draining') {
         this.#ended = new PluginRuntimeError('shutting_down', `the ${this.#o.tool} process stopped`);

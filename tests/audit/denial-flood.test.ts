@@ -1,0 +1,44 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import t from 'tap';
+import { type AuditRecord, createRuntime, loadLaunchConfig } from '../../runtime/index.ts';
+
+t.test('a plugin looping on refused requests is answered every time but cannot flood the audit log', async (t) => {
+  const dir = t.testdir({
+    'plugin.ts': [
+      "import { definePlugin } from 'manasvi-plugins/plugin-sdk';",
+      'definePlugin({ tools: { hammer: async (args: { times: number }, ctx: any) => {',
+      '  let refused = 0;',
+      '  for (let i = 0; i < args.times; i++) { try { await ctx.secret("NOT_MINE"); } catch { refused++; } }',
+      '  return refused;',
+      '} } });',
+      '',
+    ].join('\n'),
+  });
+  writeFileSync(
+    path.join(dir, 'manifest.json'),
+    JSON.stringify({
+      name: 'hammer',
+      version: '1.0.0',
+      entry: 'plugin.ts',
+      capabilities: { 'provide-tools': true },
+      tools: { hammer: { description: 'asks for a secret it lacks, again and again', input: { type: 'object' } } },
+    }),
+  );
+  const defaults = loadLaunchConfig();
+  const records: AuditRecord[] = [];
+  const runtime = createRuntime({
+    onLog: () => {},
+    onAudit: (record) => records.push(record),
+    launchConfig: { ...defaults, limits: { ...defaults.limits, auditDenialsPerLaunch: 5 } },
+  });
+  const plugin = await runtime.load(path.join(dir, 'manifest.json'));
+  t.equal(await plugin.call('hammer', { times: 40 }), 40, 'every request was answered, refused');
+  await runtime.close();
+
+  const denials = records.filter((r) => r.type === 'capability_denied');
+  t.equal(denials.length, 6, 'the budget, then one record saying the rest are counted');
+  t.equal(denials.at(-1)?.['suppressingFurther'], true);
+  const exit = records.find((r) => r.type === 'exit' && r.tool === 'hammer');
+  t.equal(exit?.['denialsUnrecorded'], 34, 'the rest are counted in the exit record');
+});

@@ -218,11 +218,6 @@ export class ToolProcess {
     await this.exited;
   }
 
-  /** Kills the process now (SIGKILL) and fails its calls with `error`. */
-  terminate(error: PluginRuntimeError, reason: string): void {
-    this.#end(error, reason);
-  }
-
   #onMessage(message: PluginToHostMessage): void {
     switch (message.type) {
       case 'hello':

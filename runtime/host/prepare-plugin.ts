@@ -82,8 +82,11 @@ export async function preparePlugin(
     );
   } catch (error) {
     // An operator inspecting a refused plugin still needs every decision and its rule.
-    if (error instanceof PluginRuntimeError) Object.assign(error, { details: { ...error.details, plugin: loaded.manifest.name, decisions } });
-    throw error;
+    if (!(error instanceof PluginRuntimeError)) throw error;
+    throw new PluginRuntimeError(error.code, error.message, {
+      cause: error,
+      details: { ...error.details, plugin: loaded.manifest.name, decisions },
+    });
   }
   const bundle = await bundlePlugin(loaded.entryPath, loaded.pluginDir, bundleDir);
   const limits = effectiveLimits(config, policy.policy?.plugins.get(loaded.manifest.name)?.limits);

@@ -1,12 +1,12 @@
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
 import t from 'tap';
 import { type AuditRecord, createRuntime, loadLaunchConfig } from '../../runtime/index.ts';
+import { SDK_IMPORT, writeInlinePlugin } from '../helpers/inline-plugin.ts';
 
 t.test('a plugin looping on refused requests is answered every time but cannot flood the audit log', async (t) => {
-  const dir = t.testdir({
-    'plugin.ts': [
-      "import { definePlugin } from 'manasvi-plugins/plugin-sdk';",
+  const manifest = writeInlinePlugin(t.testdir(), {
+    name: 'hammer',
+    source: [
+      SDK_IMPORT,
       'definePlugin({ tools: { hammer: async (args: { times: number }, ctx: any) => {',
       '  let refused = 0;',
       '  for (let i = 0; i < args.times; i++) { try { await ctx.secret("NOT_MINE"); } catch { refused++; } }',
@@ -14,17 +14,8 @@ t.test('a plugin looping on refused requests is answered every time but cannot f
       '} } });',
       '',
     ].join('\n'),
+    tools: { hammer: { description: 'asks for a secret it lacks, again and again' } },
   });
-  writeFileSync(
-    path.join(dir, 'manifest.json'),
-    JSON.stringify({
-      name: 'hammer',
-      version: '1.0.0',
-      entry: 'plugin.ts',
-      capabilities: { 'provide-tools': true },
-      tools: { hammer: { description: 'asks for a secret it lacks, again and again', input: { type: 'object' } } },
-    }),
-  );
   const defaults = loadLaunchConfig();
   const records: AuditRecord[] = [];
   const runtime = createRuntime({
@@ -32,7 +23,7 @@ t.test('a plugin looping on refused requests is answered every time but cannot f
     onAudit: (record) => records.push(record),
     launchConfig: { ...defaults, limits: { ...defaults.limits, auditDenialsPerLaunch: 5 } },
   });
-  const plugin = await runtime.load(path.join(dir, 'manifest.json'));
+  const plugin = await runtime.load(manifest);
   t.equal(await plugin.call('hammer', { times: 40 }), 40, 'every request was answered, refused');
   await runtime.close();
 

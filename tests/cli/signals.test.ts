@@ -1,8 +1,9 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import t from 'tap';
+import { SDK_IMPORT, writeInlinePlugin } from '../helpers/inline-plugin.ts';
 import { REPO_ROOT } from './cli-process.ts';
 
 const MAIN = fileURLToPath(new URL('../../runtime/cli/main.ts', import.meta.url));
@@ -19,29 +20,17 @@ async function until<T>(what: string, probe: () => T | undefined, deadlineMs = 6
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   t.test(`${signal} to "call" stops the plugin process, even one that ignores SIGTERM, and exits 130`, async (t) => {
-    const dir = t.testdir({
-      'plugin.ts': [
-        "import { definePlugin } from 'manasvi-plugins/plugin-sdk';",
-        "Deno.addSignalListener('SIGTERM', () => {});",
-        'definePlugin({ tools: { hang: () => new Promise(() => {}) } });',
-        '',
-      ].join('\n'),
+    const dir = t.testdir();
+    const manifest = writeInlinePlugin(dir, {
+      name: 'hanger',
+      source: [SDK_IMPORT, "Deno.addSignalListener('SIGTERM', () => {});", 'definePlugin({ tools: { hang: () => new Promise(() => {}) } });', ''].join('\n'),
+      tools: { hang: { description: 'never answers' } },
     });
-    writeFileSync(
-      path.join(dir, 'manifest.json'),
-      JSON.stringify({
-        name: 'hanger',
-        version: '1.0.0',
-        entry: 'plugin.ts',
-        capabilities: { 'provide-tools': true },
-        tools: { hang: { description: 'never answers', input: { type: 'object' } } },
-      }),
-    );
     const audit = path.join(dir, 'audit.jsonl');
     const env = Object.fromEntries(
       Object.entries(process.env).filter(([key]) => key !== 'NODE_OPTIONS' && !key.startsWith('_TAPJS') && !key.startsWith('TAP')),
     );
-    const cli = execa('node', ['--import', 'tsx', MAIN, 'call', path.join(dir, 'manifest.json'), 'hang', '--audit', audit, '--timeout', '120000'], {
+    const cli = execa('node', ['--import', 'tsx', MAIN, 'call', manifest, 'hang', '--audit', audit, '--timeout', '120000'], {
       cwd: REPO_ROOT,
       env,
       extendEnv: false,

@@ -1,13 +1,12 @@
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
 import t from 'tap';
 import { createRuntime, functionSecretStore } from '../../runtime/index.ts';
+import { SDK_IMPORT, writeInlinePlugin } from '../helpers/inline-plugin.ts';
 
 function writePlugin(dir: string): string {
-  writeFileSync(
-    path.join(dir, 'plugin.ts'),
-    [
-      "import { definePlugin } from 'manasvi-plugins/plugin-sdk';",
+  return writeInlinePlugin(dir, {
+    name: 'sizes',
+    source: [
+      SDK_IMPORT,
       'definePlugin({ tools: {',
       '  size: (args: { blob?: string }) => (args.blob ?? "").length,',
       '  key: async (_args: unknown, ctx: any) => {',
@@ -16,22 +15,9 @@ function writePlugin(dir: string): string {
       '} });',
       '',
     ].join('\n'),
-  );
-  const manifest = path.join(dir, 'manifest.json');
-  writeFileSync(
-    manifest,
-    JSON.stringify({
-      name: 'sizes',
-      version: '1.0.0',
-      entry: 'plugin.ts',
-      capabilities: { 'provide-tools': true, 'access-secret': ['BIG'] },
-      tools: {
-        size: { description: 'length of blob', input: { type: 'object' } },
-        key: { description: 'length of a secret', input: { type: 'object' }, sandbox: { secrets: ['BIG'] } },
-      },
-    }),
-  );
-  return manifest;
+    capabilities: { 'access-secret': ['BIG'] },
+    tools: { size: {}, key: { sandbox: { secrets: ['BIG'] } } },
+  });
 }
 
 t.test('call arguments too large for one frame end with invalid_arguments and the process lives on', async (t) => {

@@ -1,32 +1,14 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import t from 'tap';
 import { createRuntime } from '../../runtime/index.ts';
-
+import { SDK_IMPORT, writeInlinePlugin } from '../helpers/inline-plugin.ts';
 
 const REPO = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
+const NOOP = `${SDK_IMPORT}\ndefinePlugin({ tools: { noop: () => null } });\n`;
 
-/** Writes a plugin into `dir/<name>/`, declaring write access to `write`. */
-function pluginDeclaring(dir: string, write: string[], name = 'grabber') {
-  mkdirSync(path.join(dir, name), { recursive: true });
-  writeFileSync(
-    path.join(dir, name, 'plugin.ts'),
-    "import { definePlugin } from 'manasvi-plugins/plugin-sdk';\ndefinePlugin({ tools: { noop: () => null } });\n",
-  );
-  const manifest = path.join(dir, name, 'manifest.json');
-  writeFileSync(
-    manifest,
-    JSON.stringify({
-      name,
-      version: '1.0.0',
-      entry: 'plugin.ts',
-      capabilities: { 'provide-tools': true, 'access-filesystem': { write } },
-      tools: { noop: { description: 'nothing', input: { type: 'object' } } },
-    }),
-  );
-  return manifest;
+/** A plugin in `dir/<name>/` declaring write access to `write`. */
+function pluginDeclaring(dir: string, write: string[], name = 'grabber'): string {
+  return writeInlinePlugin(dir, { name, source: NOOP, capabilities: { 'access-filesystem': { write } }, tools: { noop: {} } });
 }
-
 
 t.test("the runtime's own code, config and Deno binary are never granted, even under allowDeclared", async (t) => {
   const runtime = createRuntime({ allowDeclared: true, onLog: () => {} });
@@ -45,21 +27,14 @@ t.test('a load refused for its sandbox still audits every decision with its rule
   const records: { type: string; scope?: string; granted?: boolean }[] = [];
   const runtime = createRuntime({ onLog: () => {}, onAudit: (record) => records.push(record) });
   t.teardown(() => runtime.close());
-  const dir = t.testdir({
-    data: {},
-    'plugin.ts': "import { definePlugin } from 'manasvi-plugins/plugin-sdk';\ndefinePlugin({ tools: { w: () => null } });\n",
+  const dir = t.testdir({ refused: { data: {} } });
+  const manifest = writeInlinePlugin(dir, {
+    name: 'refused',
+    source: `${SDK_IMPORT}\ndefinePlugin({ tools: { w: () => null } });\n`,
+    capabilities: { 'access-filesystem': { write: ['./data'] } },
+    tools: { w: { sandbox: { filesystem: { write: ['./data'] } } } },
   });
-  writeFileSync(
-    path.join(dir, 'manifest.json'),
-    JSON.stringify({
-      name: 'refused',
-      version: '1.0.0',
-      entry: 'plugin.ts',
-      capabilities: { 'provide-tools': true, 'access-filesystem': { write: ['./data'] } },
-      tools: { w: { description: 'writes', input: { type: 'object' }, sandbox: { filesystem: { write: ['./data'] } } } },
-    }),
-  );
-  await t.rejects(runtime.load(path.join(dir, 'manifest.json')), { code: 'sandbox_exceeds_grants' });
+  await t.rejects(runtime.load(manifest), { code: 'sandbox_exceeds_grants' });
   const refused = records.find((r) => r.type === 'grant_decision' && r.granted === false);
   t.ok(refused, 'the refusal is on record');
   t.match(refused?.scope, /^write:.*data$/);

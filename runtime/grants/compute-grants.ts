@@ -55,7 +55,17 @@ function decideSecret(plugin: string, name: string, p: GrantPolicy): Verdict {
   return index === -1 ? refuse(`not in policy plugins.${plugin}.access-secret`) : grant(`policy plugins.${plugin}.access-secret[${index}]`);
 }
 
+/**
+ * Trees never granted, like the runtime's own paths. `/proc` because the host
+ * canonicalises every path with its own realpath: `/proc/self/…`, `/dev/fd/…` and any
+ * symlink into them become the host's `/proc/<host pid>/…` (its environment, memory and
+ * open files), and even `/proc` itself holds every process of the host's user.
+ */
+export const NEVER_GRANTED_TREES: readonly string[] = ['/proc'];
+
 function decidePath(plugin: string, mode: 'read' | 'write', target: string, p: GrantPolicy): Verdict {
+  const never = NEVER_GRANTED_TREES.find((tree) => overlaps(target, tree));
+  if (never) return refuse(`never granted: ${target} is or holds ${never}, which the host's realpath reads as the host's own process`);
   const protectedPath = (p.protectedPaths ?? []).find((entry) => overlaps(target, entry));
   if (protectedPath) return refuse(`runtime-protected path ${protectedPath} is never granted`);
   const policy = p.policy;
@@ -72,6 +82,21 @@ function decidePath(plugin: string, mode: 'read' | 'write', target: string, p: G
   const unnamed = sensitiveTreesTouched(target).find((tree) => !namesTree(entry, tree) && entry !== target);
   if (unnamed) return refuse(`sensitive path: ${target} touches ${unnamed}, which the policy does not name`);
   return grant(`policy plugins.${plugin}.access-filesystem.${mode}[${index}] ("${entry}")`);
+}
+
+/**
+ * Every declared scope as if granted, with no rule applied (not even the never-granted
+ * trees): the manifest's own ceiling, against which a tool sandbox is checked for asking
+ * more than its plugin declares. Pure.
+ */
+export function declaredScopes(declared: ResolvedCapabilities): Grants {
+  return {
+    provideTools: declared['provide-tools'] === true,
+    network: [...(declared['access-network'] ?? [])],
+    secrets: [...(declared['access-secret'] ?? [])],
+    read: [...(declared['access-filesystem']?.read ?? [])],
+    write: [...(declared['access-filesystem']?.write ?? [])],
+  };
 }
 
 /**

@@ -1,5 +1,6 @@
 import { type JsonSchema, type OverrideActionContext, toJsonSchema } from '@valibot/to-json-schema';
-import { ManifestSchema } from './manifest-schema.ts';
+import { ManifestSchema, NOT_RESERVED } from './manifest-schema.ts';
+import { RESERVED_KEYS } from './reserved-keys.ts';
 
 /** The identifier of the generated schema (a name, never fetched). */
 export const MANIFEST_JSON_SCHEMA_ID = 'urn:manasvi-plugins:schema:plugin-manifest';
@@ -13,6 +14,7 @@ export const MANIFEST_JSON_SCHEMA_ID = 'urn:manasvi-plugins:schema:plugin-manife
 const CHECK_TRANSLATIONS: Readonly<Record<string, JsonSchema>> = {
   'no repeated entries': { uniqueItems: true },
   'at least one tool': { minProperties: 1 },
+  [NOT_RESERVED]: { not: { enum: [...RESERVED_KEYS] } },
 };
 
 function translateCheck({ valibotAction, jsonSchema }: OverrideActionContext): JsonSchema | null {

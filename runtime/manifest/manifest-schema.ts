@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { RESERVED_KEYS } from './reserved-keys.ts';
 
 /** `[a-z0-9-]{1,64}`: the plugin's name, used in logs, audit records and policy. */
 export const PLUGIN_NAME_PATTERN = /^[a-z0-9-]{1,64}$/;
@@ -49,16 +50,29 @@ export const ToolSchema = v.strictObject({
   timeoutMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
 });
 
+/** Tools one manifest may list: each is its own process when used, and each input schema is compiled at load. */
+export const MAX_TOOLS = 1024;
+
+/** Message of the reserved-name check; manifest-json-schema.ts translates it by this text. */
+export const NOT_RESERVED = 'not a name JavaScript objects reserve (__proto__, constructor, prototype)';
+/**
+ * valibot skips reserved keys before a record's key schema runs (parseManifest reports
+ * them); on a key this check carries the rule into the published JSON Schema, on a value
+ * it applies as written.
+ */
+const notReserved = v.check((name: string) => !RESERVED_KEYS.includes(name), NOT_RESERVED);
+
 export const ManifestSchema = v.strictObject({
   $schema: v.optional(v.string()),
-  name: v.pipe(v.string(), v.regex(PLUGIN_NAME_PATTERN, 'a name matching [a-z0-9-]{1,64}')),
+  name: v.pipe(v.string(), v.regex(PLUGIN_NAME_PATTERN, 'a name matching [a-z0-9-]{1,64}'), notReserved),
   version: v.pipe(v.string(), v.regex(SEMVER_PATTERN, 'a semantic version such as 1.0.0')),
   description: v.optional(v.pipe(v.string(), v.maxLength(2000))),
   entry: v.pipe(v.string(), v.minLength(1), v.maxLength(1024)),
   capabilities: v.optional(CapabilitiesSchema, {}),
   tools: v.pipe(
-    v.record(v.pipe(v.string(), v.regex(TOOL_NAME_PATTERN, 'a tool name matching [a-z][a-z0-9_-]{0,63}')), ToolSchema),
+    v.record(v.pipe(v.string(), v.regex(TOOL_NAME_PATTERN, 'a tool name matching [a-z][a-z0-9_-]{0,63}'), notReserved), ToolSchema),
     v.check((tools) => Object.keys(tools).length > 0, 'at least one tool'),
+    v.maxEntries(MAX_TOOLS, `at most ${MAX_TOOLS} tools`),
   ),
 });
 

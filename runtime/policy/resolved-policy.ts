@@ -1,10 +1,14 @@
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as v from 'valibot';
 import { PluginRuntimeError } from '../errors.ts';
 import { canonicalisePath } from '../grants/resolve-paths.ts';
+import { readRegularFile } from '../manifest/read-regular-file.ts';
+import { reservedKeyIssues } from '../manifest/reserved-keys.ts';
 import { describeSchemaIssues, toSchemaIssues } from '../schema-issues.ts';
 import { type LimitsPolicy, type PolicyInput, PolicySchema } from './policy-schema.ts';
+
+/** Largest policy file read, in bytes: far more than any operator writes, and never a FIFO waited on. */
+export const MAX_POLICY_BYTES = 4 * 1024 * 1024;
 
 /** A plugin's policy entry with its paths canonicalised. */
 export interface ResolvedPluginPolicy {
@@ -28,9 +32,11 @@ export interface ResolvedPolicy {
  * @throws PluginRuntimeError `policy_invalid` naming each bad field.
  */
 export function resolvePolicy(input: PolicyInput | unknown, baseDir: string, source = 'policy'): ResolvedPolicy {
+  const pluginEntries = input !== null && typeof input === 'object' ? (input as { plugins?: unknown }).plugins : undefined;
+  const reserved = reservedKeyIssues(pluginEntries, 'plugins');
   const result = v.safeParse(PolicySchema, input);
-  if (!result.success) {
-    const issues = toSchemaIssues(result.issues);
+  if (!result.success || reserved.length > 0) {
+    const issues = [...reserved, ...(result.success ? [] : toSchemaIssues(result.issues))];
     throw new PluginRuntimeError('policy_invalid', `${source} is invalid: ${describeSchemaIssues(issues)}`, {
       details: { source, issues },
     });
@@ -58,7 +64,7 @@ export function resolvePolicy(input: PolicyInput | unknown, baseDir: string, sou
 export function loadPolicyFile(file: string): ResolvedPolicy {
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
+    raw = JSON.parse(readRegularFile(file, MAX_POLICY_BYTES));
   } catch (cause) {
     throw new PluginRuntimeError('policy_invalid', `cannot read policy ${file}: ${(cause as Error).message}`, { cause });
   }

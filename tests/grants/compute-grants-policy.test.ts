@@ -193,7 +193,7 @@ t.test('"*" grants public hosts only; special ranges need the policy to name the
 t.test('sensitive paths are refused unless the policy names them', async (t) => {
   const declared = { 'access-filesystem': { read: ['/etc', '/etc/ssl/certs', '/proc/self', '/sys', '/dev/shm', '/', '/home/alice/.ssh', '/home/alice/.config/app', '/home', '/home/alice/projects'] } };
   const broad = decide(declared, { plugins: { [PLUGIN]: { 'access-filesystem': { read: ['/'] } } } });
-  t.same(broad.grants.read, ['/', '/home/alice/projects'], 'only "/" itself (named) and an ordinary folder');
+  t.same(broad.grants.read, ['/home/alice/projects'], 'only an ordinary folder: "/" holds /proc, which is never granted');
   t.same(decisionFor(broad.decisions, 'read:/etc')?.rule, 'sensitive path: /etc touches /etc, which the policy does not name');
   t.same(decisionFor(broad.decisions, 'read:/home/alice/.ssh')?.rule, 'sensitive path: /home/alice/.ssh touches /home/alice/.ssh, which the policy does not name');
   t.match(decisionFor(broad.decisions, 'read:/home')?.rule, /^sensitive path: \/home touches /);

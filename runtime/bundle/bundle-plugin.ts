@@ -4,7 +4,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import { PluginRuntimeError } from '../errors.ts';
-import { confineImports } from './confine-imports.ts';
+import { checkInputs } from './check-inputs.ts';
+import { checkResolverFiles } from './check-resolver-files.ts';
+import { type ConfinementRoots, confineImports } from './confine-imports.ts';
+import { buildAbandonable } from './esbuild-service.ts';
+import { type LoadRefusal, loadConfined } from './load-confined.ts';
 
 const SDK_DIR = realpathSync(fileURLToPath(new URL('../../plugin-sdk/', import.meta.url)));
 const SDK_ENTRY = path.join(SDK_DIR, 'mod.ts');
@@ -19,16 +23,31 @@ export interface BundleResult {
 /**
  * Bundles a plugin entry with the SDK into one self-contained ESM file under
  * `bundleDir`, named by its content hash. Deno exempts a program's static module graph
- * from read checks, so the bundle must hold no import Deno would resolve from disk:
- * resolution is confined (see {@link confineImports}) and the output is checked for any
- * import left outside it.
+ * from read checks, so the bundle must hold no import Deno would resolve from disk, and
+ * no bytes from outside the plugin folder and the SDK: the files esbuild's resolver reads
+ * by itself are checked first ({@link checkResolverFiles}), resolution is confined
+ * ({@link confineImports}), every file is read by the host, not by esbuild
+ * ({@link loadConfined}), and the build's own record of its inputs and the output are
+ * checked after it ({@link checkInputs}). No tsconfig.json is read (`tsconfigRaw`): Deno
+ * ignores them too, and their `extends` could name any file.
  *
- * @throws PluginRuntimeError `import_refused` naming the import; `bundle_failed`.
+ * Aborting `signal` abandons the build (see {@link buildAbandonable}); the promise then
+ * rejects with the signal's reason.
+ *
+ * @throws PluginRuntimeError `import_refused` naming the import or file and why; `bundle_failed`.
  */
-export async function bundlePlugin(entryPath: string, pluginDir: string, bundleDir: string): Promise<BundleResult> {
+export async function bundlePlugin(
+  entryPath: string,
+  pluginDir: string,
+  bundleDir: string,
+  signal?: AbortSignal,
+): Promise<BundleResult> {
+  const roots: ConfinementRoots = { pluginDir, sdkDir: SDK_DIR, sdkEntry: SDK_ENTRY };
+  checkResolverFiles(pluginDir, entryPath);
+  const reached = new Set<string>();
   let result: esbuild.BuildResult<{ write: false; metafile: true }>;
   try {
-    result = await esbuild.build({
+    result = await buildAbandonable({
       entryPoints: [entryPath],
       absWorkingDir: pluginDir,
       bundle: true,
@@ -42,11 +61,14 @@ export async function bundlePlugin(entryPath: string, pluginDir: string, bundleD
       loader: { '.txt': 'text', '.json': 'json' },
       logLevel: 'silent',
       legalComments: 'none',
-      plugins: [confineImports({ pluginDir, sdkDir: SDK_DIR, sdkEntry: SDK_ENTRY })],
-    });
+      tsconfigRaw: '{}',
+      plugins: [confineImports(roots, reached), loadConfined(roots, reached)],
+    }, signal);
   } catch (error) {
-    throw toBundleError(error, entryPath);
+    if (signal?.aborted) throw signal.reason;
+    throw toBundleError(error, entryPath, pluginDir);
   }
+  checkInputs(result.metafile, roots, entryPath);
 
   const output = result.outputFiles[0]!;
   const leftover = Object.values(result.metafile.outputs)
@@ -72,7 +94,7 @@ export async function bundlePlugin(entryPath: string, pluginDir: string, bundleD
   return { bundlePath, sha256 };
 }
 
-function toBundleError(error: unknown, entryPath: string): PluginRuntimeError {
+function toBundleError(error: unknown, entryPath: string, pluginDir: string): PluginRuntimeError {
   const failure = error as esbuild.BuildFailure;
   const refused = failure.errors?.find((message) => message.pluginName === 'manasvi-confine-imports');
   if (refused) {
@@ -81,9 +103,26 @@ function toBundleError(error: unknown, entryPath: string): PluginRuntimeError {
       details: { specifier: detail?.specifier, importer: detail?.importer, entryPath },
     });
   }
+  const load = failure.errors?.find((message) => message.pluginName === 'manasvi-load-confined');
+  if (load) return loadRefusedError(load, entryPath, pluginDir);
   const first = failure.errors?.[0];
   const where = first?.location ? ` (${first.location.file}:${first.location.line})` : '';
   return new PluginRuntimeError('bundle_failed', `cannot bundle ${entryPath}: ${first?.text ?? String(error)}${where}`, {
     cause: error,
+  });
+}
+
+/**
+ * A file refused at load. One reached through a glob is named with the import that made
+ * the glob and the file holding it: esbuild reports that import as the location.
+ */
+function loadRefusedError(message: esbuild.Message, entryPath: string, pluginDir: string): PluginRuntimeError {
+  const detail = message.detail as LoadRefusal;
+  const site = message.location;
+  const specifier = site ? site.lineText.slice(site.column, site.column + site.length) : detail.globImports?.[0];
+  const importer = site ? path.resolve(pluginDir, site.file) : detail.globImports ? detail.path : undefined;
+  const where = site ? ` (import ${specifier} in ${site.file}:${site.line})` : '';
+  return new PluginRuntimeError('import_refused', `${message.text}${where}`, {
+    details: { path: detail.path, why: detail.why, specifier, importer, globImports: detail.globImports, entryPath },
   });
 }

@@ -23,9 +23,10 @@ const SKIP = Symbol('confined-resolve');
  * import files in the plugin folder (its own node_modules included) and the SDK; SDK
  * files may import only SDK files; `node:` built-ins stay external (Deno checks their
  * use). Anything else is refused, naming the import and the file that made it. Paths are
- * compared after realpath, so a symlink that leads out is refused too.
+ * compared after realpath, so a symlink that leads out is refused too. Every path it
+ * resolves is added to `reached`: {@link loadConfined} loads nothing else.
  */
-export function confineImports(roots: ConfinementRoots): Plugin {
+export function confineImports(roots: ConfinementRoots, reached: Set<string>): Plugin {
   return {
     name: 'manasvi-confine-imports',
     setup(build) {
@@ -35,8 +36,15 @@ export function confineImports(roots: ConfinementRoots): Plugin {
         const refuse = (why: string) => ({
           errors: [{ text: `import "${args.path}" in ${importer} refused: ${why}`, detail: { specifier: args.path, importer } }],
         });
-        if (args.kind === 'entry-point') return { path: args.path };
-        if (args.path === SDK_SPECIFIER) return { path: roots.sdkEntry };
+        const accept = (real: string) => {
+          reached.add(real);
+          return { path: real };
+        };
+        if (args.kind === 'entry-point') {
+          const real = realpathSync(args.path);
+          return isInside(roots.pluginDir, real) ? accept(real) : refuse('the entry leaves the plugin folder');
+        }
+        if (args.path === SDK_SPECIFIER) return accept(roots.sdkEntry);
         if (args.path.startsWith('node:')) return { path: args.path, external: true };
         if (URL_LIKE.test(args.path)) return refuse('remote and URL imports are not allowed');
         if (path.isAbsolute(args.path)) return refuse('absolute paths are not allowed');
@@ -60,7 +68,7 @@ export function confineImports(roots: ConfinementRoots): Plugin {
         if (!isInside(allowedRoot, real)) {
           return refuse(fromSdk ? 'the SDK may import only its own files' : 'it leaves the plugin folder');
         }
-        return { path: real };
+        return accept(real);
       });
     },
   };

@@ -1,7 +1,7 @@
 import { bundlePlugin } from '../bundle/bundle-plugin.ts';
 import { PluginRuntimeError } from '../errors.ts';
 import type { LaunchConfig } from '../config/launch-config.ts';
-import { computeGrants, type GrantPolicy, type ResolvedCapabilities } from '../grants/compute-grants.ts';
+import { computeGrants, declaredScopes, type GrantPolicy, type ResolvedCapabilities } from '../grants/compute-grants.ts';
 import type { GrantDecision, Grants } from '../grants/grants.ts';
 import { canonicalisePath } from '../grants/resolve-paths.ts';
 import { computeToolGrants, type ResolvedSandbox } from '../grants/tool-grants.ts';
@@ -58,11 +58,12 @@ function resolveDeclared(loaded: LoadedManifest): ResolvedCapabilities {
 
 /** Every declared scope as if granted: the manifest's own ceiling for its tool sandboxes. */
 function declaredCeiling(declared: ResolvedCapabilities): Grants {
-  return computeGrants(declared, { allowDeclared: true }).grants;
+  return declaredScopes(declared);
 }
 
 /**
- * manifest → grants → tool grants → bundle → argv, without starting anything.
+ * manifest → grants → tool grants → bundle → argv, without starting anything. Aborting
+ * `signal` abandons the bundling (see {@link bundlePlugin}).
  * @throws PluginRuntimeError `manifest_invalid`, `sandbox_exceeds_grants`, `import_refused`, `bundle_failed`.
  */
 export async function preparePlugin(
@@ -70,6 +71,7 @@ export async function preparePlugin(
   policy: GrantPolicy,
   config: LaunchConfig,
   bundleDir: string,
+  signal?: AbortSignal,
 ): Promise<PreparedPlugin> {
   const loaded = loadManifest(manifestPath);
   const declared = resolveDeclared(loaded);
@@ -88,7 +90,7 @@ export async function preparePlugin(
       details: { ...error.details, plugin: loaded.manifest.name, decisions },
     });
   }
-  const bundle = await bundlePlugin(loaded.entryPath, loaded.pluginDir, bundleDir);
+  const bundle = await bundlePlugin(loaded.entryPath, loaded.pluginDir, bundleDir, signal);
   const limits = effectiveLimits(config, policy.policy?.plugins.get(loaded.manifest.name)?.limits);
   const tools = toolGrants.map(([name, tool, granted]) => ({
     name,

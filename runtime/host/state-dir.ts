@@ -2,8 +2,9 @@ import { lstatSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PluginRuntimeError } from '../errors.ts';
+import { PROCESS_STORAGE_FOLDER, sweepProcessStorage } from '../launch/process-storage.ts';
 
-/** Default home of bundles and Deno's cache: per user, under the OS temp folder. */
+/** Default home of bundles and process storage: per user, under the OS temp folder. */
 export function defaultStateDir(): string {
   return path.join(os.tmpdir(), `manasvi-plugins-${os.userInfo().uid}`);
 }
@@ -11,9 +12,11 @@ export function defaultStateDir(): string {
 /**
  * Creates (or checks) the runtime's own folder. It holds the bundles Deno runs, so it
  * must be a real directory owned by this user and closed to everyone else; a folder
- * planted by another user, or a symlink, is refused.
+ * planted by another user, or a symlink, is refused. Process storage (each tool process's
+ * own `DENO_DIR`, see process-storage.ts) left by hosts that are no longer running is
+ * swept here.
  */
-export function prepareStateDir(dir: string): { bundleDir: string; denoDir: string } {
+export function prepareStateDir(dir: string): { bundleDir: string; processStorageDir: string } {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const stat = lstatSync(dir);
   const uid = process.getuid?.();
@@ -24,8 +27,9 @@ export function prepareStateDir(dir: string): { bundleDir: string; denoDir: stri
     );
   }
   const bundleDir = path.join(dir, 'bundles');
-  const denoDir = path.join(dir, 'deno-dir');
+  const processStorageDir = path.join(dir, PROCESS_STORAGE_FOLDER);
   mkdirSync(bundleDir, { recursive: true, mode: 0o700 });
-  mkdirSync(denoDir, { recursive: true, mode: 0o700 });
-  return { bundleDir, denoDir };
+  mkdirSync(processStorageDir, { recursive: true, mode: 0o700 });
+  sweepProcessStorage(processStorageDir);
+  return { bundleDir, processStorageDir };
 }

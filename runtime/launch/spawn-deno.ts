@@ -12,7 +12,7 @@ export type DenoProcess = ResultPromise<{ buffer: false; reject: false; stdin: '
 
 /**
  * The scrubbed environment of a plugin process: the launch token, and the variables
- * that steer Deno itself (its cache folder, no update check, no colour codes on stderr).
+ * that steer Deno itself (its own DENO_DIR, see process-storage.ts; no update check; no colour codes on stderr).
  * Nothing from the host's own environment: no HTTP_PROXY, no DENO_*, no secrets.
  */
 export function pluginEnvironment(token: string, denoDir: string): Record<string, string> {

@@ -1,4 +1,4 @@
-import { linkSync, mkdirSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, linkSync, mkdirSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import t, { type Test } from 'tap';
 import { checkGrantedTrees } from '../../runtime/grants/check-granted-trees.ts';
@@ -17,13 +17,56 @@ function plant(t: Test) {
   return { root, at, data: at('data') };
 }
 
-t.test('a clean tree passes, symlinks that stay inside the grant included', async (t) => {
+t.test('a clean read-only tree passes, symlinks that stay inside the grant included', async (t) => {
   const { at, data } = plant(t);
   symlinkSync(at('data', 'in.txt'), at('data', 'alias'));
   symlinkSync('nested/deep.txt', at('data', 'relative-alias'));
   symlinkSync('.', at('data', 'nested', 'loop')); // lstat never follows it, so no endless walk
   t.doesNotThrow(() => checkGrantedTrees({ read: [data], write: [] }));
-  t.doesNotThrow(() => checkGrantedTrees({ read: [], write: [data] }));
+  t.doesNotThrow(() => checkGrantedTrees({ read: [data], write: [at('writable')] }), 'a write grant elsewhere changes nothing');
+});
+
+t.test('in a writable tree every symlink is refused, even one leading inside', async (t) => {
+  // The plugin could rename it: `a/b/link -> ../../x` leads to data/x where it stands and
+  // out of the grant once moved to data/link.
+  const { at, data } = plant(t);
+  mkdirSync(at('data', 'a', 'b'), { recursive: true });
+  writeFileSync(at('data', 'x'), 'x');
+  symlinkSync('../../x', at('data', 'a', 'b', 'link'));
+  t.throws(() => checkGrantedTrees({ read: [], write: [data] }), {
+    code: 'grant_refused',
+    details: { mode: 'write', path: at('data', 'a', 'b', 'link') },
+  });
+  t.throws(() => checkGrantedTrees({ read: [data], write: [data] }), { code: 'grant_refused', details: { path: at('data', 'a', 'b', 'link') } });
+  t.doesNotThrow(() => checkGrantedTrees({ read: [data], write: [] }), 'read-only, the same link is fine');
+});
+
+t.test('a symlink in the part of a read grant inside a write grant is refused; beside it, it is judged as before', async (t) => {
+  const { at, root } = plant(t);
+  symlinkSync('deep.txt', at('data', 'nested', 'alias'));
+  t.throws(() => checkGrantedTrees({ read: [at('data', 'nested')], write: [at('data')] }), {
+    code: 'grant_refused',
+    details: { mode: 'read', path: at('data', 'nested', 'alias') },
+  });
+  t.throws(() => checkGrantedTrees({ read: [root], write: [at('data', 'nested')] }), {
+    code: 'grant_refused',
+    details: { path: at('data', 'nested', 'alias') },
+  });
+  t.doesNotThrow(() => checkGrantedTrees({ read: [root], write: [at('writable')] }), 'outside the writable part');
+});
+
+t.test('a set-uid or set-gid file in a writable tree is refused; in a read-only tree it is not', async (t) => {
+  const { at, data } = plant(t);
+  for (const mode of [0o4755, 0o2755]) {
+    const file = at('data', 'nested', `setid-${mode.toString(8)}`);
+    writeFileSync(file, '#!/bin/sh\n');
+    chmodSync(file, mode);
+    t.throws(() => checkGrantedTrees({ read: [], write: [data] }), { code: 'grant_refused', details: { mode: 'write', path: file } });
+    t.throws(() => checkGrantedTrees({ read: [data], write: [at('data', 'nested')] }), { code: 'grant_refused', details: { path: file } });
+    t.doesNotThrow(() => checkGrantedTrees({ read: [data], write: [] }));
+    chmodSync(file, 0o755);
+  }
+  t.doesNotThrow(() => checkGrantedTrees({ read: [], write: [data] }), 'fine once the bits are gone');
 });
 
 t.test('a symlink leading out of the grant is refused, naming the path, mode and root', async (t) => {

@@ -2,7 +2,14 @@ import type { Readable, Writable } from 'node:stream';
 import { encodeFrame, FrameDecoder, FrameError } from '../../plugin-sdk/protocol/frame.ts';
 import type { HostToPluginMessage, PluginToHostMessage } from '../../plugin-sdk/protocol/messages.ts';
 import type { ChannelState } from './message-catalogue.ts';
+import { OutboundQueue, type QueueFull } from './outbound-queue.ts';
 import { parseInbound, type Violation } from './parse-inbound.ts';
+
+export interface ChannelLimits {
+  maxFrameBytes: number;
+  /** What may wait unread on the plugin's stdin besides calls (see OutboundQueue). */
+  maxQueuedBytes: number;
+}
 
 export interface HostChannelHandlers {
   /** A frame that decoded, validated and is allowed in the current state. */
@@ -21,17 +28,18 @@ export class HostChannel {
   readonly #decoder: FrameDecoder;
   readonly #input: Writable;
   readonly #output: Readable;
+  readonly #queue: OutboundQueue;
   readonly #maxFrameBytes: number;
   readonly #handlers: HostChannelHandlers;
   #framesAccepted = 0;
   #failed = false;
-  #corked = false;
 
-  constructor(output: Readable, input: Writable, maxFrameBytes: number, handlers: HostChannelHandlers) {
+  constructor(output: Readable, input: Writable, limits: ChannelLimits, handlers: HostChannelHandlers) {
     this.#output = output;
     this.#input = input;
-    this.#maxFrameBytes = maxFrameBytes;
-    this.#decoder = new FrameDecoder(maxFrameBytes);
+    this.#maxFrameBytes = limits.maxFrameBytes;
+    this.#decoder = new FrameDecoder(limits.maxFrameBytes);
+    this.#queue = new OutboundQueue(input, limits.maxQueuedBytes);
     this.#handlers = handlers;
     output.on('data', this.#onData);
     output.on('end', this.#onEnd);
@@ -44,22 +52,37 @@ export class HostChannel {
     return this.#decoder.midFrame;
   }
 
-  /** Frames a host→plugin message onto the plugin's stdin. Returns false if the pipe is gone. */
-  send(message: HostToPluginMessage): boolean {
-    return this.sendFrame(encodeFrame(message, this.#maxFrameBytes));
+  /** Frames withheld from a plugin that was too far behind (see `offer`). */
+  get framesWithheld(): number {
+    return this.#queue.framesWithheld;
   }
 
-  /** Writes an already encoded frame (the caller checked it against the limit). */
-  sendFrame(frame: Uint8Array): boolean {
-    if (this.state === 'closed' || this.#input.destroyed || !this.#input.writable) return false;
-    // Frames sent in the same tick (pipelined calls, a burst of replies) leave in one
-    // pipe write instead of one each: fewer syscalls here and fewer reads in the plugin.
-    if (!this.#corked) {
-      this.#corked = true;
-      this.#input.cork();
-      process.nextTick(this.#uncork);
-    }
-    this.#input.write(frame);
+  /**
+   * Frames a host→plugin message onto the plugin's stdin. Returns false if the pipe is
+   * gone, or if the message would take what waits unread past `maxQueuedBytes`: then the
+   * channel fails with `outbound_queue_full`.
+   */
+  send(message: HostToPluginMessage): boolean {
+    if (!this.#open()) return false;
+    return this.#written(this.#queue.write(encodeFrame(message, this.#maxFrameBytes)));
+  }
+
+  /**
+   * Sends a message the plugin can go without (a refusal past the audit budget): withheld,
+   * not queued, while the plugin is far behind in reading (see OutboundQueue.offer).
+   */
+  offer(message: HostToPluginMessage): boolean {
+    if (!this.#open()) return false;
+    return this.#written(this.#queue.offer(encodeFrame(message, this.#maxFrameBytes)));
+  }
+
+  /**
+   * Writes an already encoded `call` frame (the caller checked it against the limit). The
+   * caller bounds calls in flight, so call bytes do not count against `maxQueuedBytes`.
+   */
+  sendCall(frame: Uint8Array): boolean {
+    if (!this.#open()) return false;
+    this.#queue.writeCall(frame);
     return true;
   }
 
@@ -70,11 +93,6 @@ export class HostChannel {
     this.#output.resume();
     if (!this.#input.destroyed) this.#input.end();
   }
-
-  readonly #uncork = (): void => {
-    this.#corked = false;
-    this.#input.uncork();
-  };
 
   readonly #onData = (chunk: Buffer): void => {
     if (this.#failed || this.state === 'closed') return;
@@ -104,6 +122,21 @@ export class HostChannel {
       this.#fail({ reason: 'stream_ended_mid_frame', detail: 'stdout closed in the middle of a frame' });
     }
   };
+
+  #open(): boolean {
+    return !this.#failed && this.state !== 'closed' && !this.#input.destroyed && this.#input.writable;
+  }
+
+  #written(full: QueueFull | undefined): boolean {
+    if (!full) return true;
+    const unread = full.queuedBytes + full.withheldBytes;
+    this.#fail({
+      reason: 'outbound_queue_full',
+      detail: `the plugin left ${unread} bytes unread on its stdin; ${full.frameBytes} more would pass channel.maxQueuedBytes (${full.maxQueuedBytes})`,
+      facts: { ...full },
+    });
+    return false;
+  }
 
   #fail(violation: Violation): void {
     this.#failed = true;

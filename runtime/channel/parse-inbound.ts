@@ -12,7 +12,8 @@ export type ViolationReason =
   | 'wrong_state'
   | 'unknown_call_id'
   | 'unexpected_tools'
-  | 'stream_ended_mid_frame';
+  | 'stream_ended_mid_frame'
+  | 'outbound_queue_full';
 
 /** Why the host stopped trusting a channel. */
 export interface Violation {
@@ -20,6 +21,8 @@ export interface Violation {
   detail: string;
   /** The message type, when one could be read. */
   type?: string;
+  /** Numbers that go into the audit record beside the reason (e.g. the queue's bytes). */
+  facts?: Record<string, number>;
 }
 
 export type InboundResult = { ok: true; message: PluginToHostMessage } | { ok: false; violation: Violation };

@@ -17,7 +17,7 @@ function harness(state: ChannelState, onMessage?: (message: PluginToHostMessage,
   const pluginStdin = new PassThrough();
   const messages: PluginToHostMessage[] = [];
   const violations: { violation: Violation; beforeFirstMessage: boolean }[] = [];
-  const channel: HostChannel = new HostChannel(pluginStdout, pluginStdin, LIMIT, {
+  const channel: HostChannel = new HostChannel(pluginStdout, pluginStdin, { maxFrameBytes: LIMIT, maxQueuedBytes: 4 * LIMIT }, {
     onMessage(message) {
       messages.push(message);
       onMessage?.(message, channel);

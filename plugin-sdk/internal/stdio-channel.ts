@@ -6,14 +6,26 @@ import type { HostToPluginMessage, PluginToHostMessage } from '../protocol/messa
  * stdout. Writes are serialised so frames never interleave.
  */
 export class StdioChannel {
-  maxFrameBytes: number;
+  readonly #decoder: FrameDecoder;
+  #maxFrameBytes: number;
   #writing: Promise<void> = Promise.resolve();
   /** Frames waiting for the write in progress to finish; they leave together in one write. */
   #queued: Uint8Array[] = [];
   #next: Promise<void> | null = null;
 
   constructor(maxFrameBytes: number) {
-    this.maxFrameBytes = maxFrameBytes;
+    this.#maxFrameBytes = maxFrameBytes;
+    this.#decoder = new FrameDecoder(maxFrameBytes);
+  }
+
+  /** The frame limit both ways: the small pre-handshake one until `welcome` names the real one. */
+  get maxFrameBytes(): number {
+    return this.#maxFrameBytes;
+  }
+
+  set maxFrameBytes(limit: number) {
+    this.#maxFrameBytes = limit;
+    this.#decoder.maxFrameBytes = limit;
   }
 
   /** Encodes and queues one message; resolves once it is written. Throws FrameError when too large. */
@@ -38,7 +50,7 @@ export class StdioChannel {
 
   /** Yields host messages until stdin closes. */
   async *messages(): AsyncGenerator<HostToPluginMessage> {
-    const decoder = new FrameDecoder(this.maxFrameBytes);
+    const decoder = this.#decoder;
     const reader = Deno.stdin.readable.getReader();
     for (;;) {
       const { done, value } = await reader.read();

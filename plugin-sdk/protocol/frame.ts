@@ -66,7 +66,8 @@ export function parseFramePayload(payload: Uint8Array): Record<string, unknown> 
  * is buffered; after any error the decoder stays failed.
  */
 export class FrameDecoder {
-  readonly #maxFrameBytes: number;
+  /** The largest payload accepted; a peer may raise it once the handshake agrees on one. */
+  maxFrameBytes: number;
   readonly #header = new Uint8Array(FRAME_HEADER_BYTES);
   #headerFilled = 0;
   #body: Uint8Array | null = null;
@@ -74,7 +75,7 @@ export class FrameDecoder {
   #failed: FrameError | null = null;
 
   constructor(maxFrameBytes: number) {
-    this.#maxFrameBytes = maxFrameBytes;
+    this.maxFrameBytes = maxFrameBytes;
   }
 
   /** True while part of a frame has been received but not all of it. */
@@ -97,8 +98,8 @@ export class FrameDecoder {
         const length = new DataView(this.#header.buffer).getUint32(0, false);
         this.#headerFilled = 0;
         if (length === 0) this.#fail(new FrameError('empty_frame', 'frame of length 0'));
-        if (length > this.#maxFrameBytes) {
-          this.#fail(new FrameError('frame_too_large', `frame of ${length} bytes exceeds the ${this.#maxFrameBytes}-byte limit`));
+        if (length > this.maxFrameBytes) {
+          this.#fail(new FrameError('frame_too_large', `frame of ${length} bytes exceeds the ${this.maxFrameBytes}-byte limit`));
         }
         this.#body = new Uint8Array(length);
         this.#bodyFilled = 0;

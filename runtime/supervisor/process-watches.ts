@@ -1,4 +1,8 @@
+import { randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+
+/** Ping seqs are drawn below this (a safe integer the wire schema accepts). */
+const MAX_PING_SEQ = 2 ** 31 - 1;
 
 export interface WatchOptions {
   pid: number | undefined;
@@ -16,7 +20,7 @@ export interface WatchOptions {
 
 /** The heartbeat and RSS watch of one ready process. */
 export interface ProcessWatches {
-  /** Records a `pong`: the process is alive. */
+  /** Records a `pong`: the process is alive if it echoes the outstanding ping's seq. */
   pong(seq: number): void;
   /** Stops pinging (a draining process is bounded by the shutdown grace instead). */
   stopHeartbeat(): void;
@@ -29,16 +33,18 @@ export interface ProcessWatches {
  * limit must be stopped, because V8's heap flag does not cap ArrayBuffers.
  */
 export function startWatches(o: WatchOptions): ProcessWatches {
-  let pingSeq = 0;
-  let lastPongSeq = 0;
+  // Each ping carries a fresh random seq and only a pong echoing it counts: a plugin that
+  // never reads its stdin cannot keep itself "alive" by sending pongs it guessed.
+  let outstanding: number | null = null;
   let missed = 0;
   const heartbeat = setInterval(() => {
-    if (lastPongSeq < pingSeq) missed++;
+    if (outstanding !== null) missed++;
     if (missed >= o.missedLimit) {
       clearInterval(heartbeat);
       return o.onUnresponsive(missed);
     }
-    o.ping(++pingSeq);
+    outstanding = randomInt(1, MAX_PING_SEQ);
+    o.ping(outstanding);
   }, o.heartbeatIntervalMs);
   heartbeat.unref();
   const pid = o.pid;
@@ -52,7 +58,8 @@ export function startWatches(o: WatchOptions): ProcessWatches {
   rss?.unref();
   return {
     pong(seq) {
-      lastPongSeq = Math.max(lastPongSeq, seq);
+      if (seq !== outstanding) return; // late, or never asked for
+      outstanding = null;
       missed = 0;
     },
     stopHeartbeat: () => clearInterval(heartbeat),

@@ -1,5 +1,7 @@
+import path from 'node:path';
 import t from 'tap';
-import { fixture, GENEROUS_MS, harness, matchOne, neighbourAnswers, onlyPid, outcome, waitGone } from './harness.ts';
+import { startWatches } from '../../runtime/supervisor/process-watches.ts';
+import { FIXTURES, fixture, GENEROUS_MS, waitFor, harness, matchOne, neighbourAnswers, onlyPid, outcome, waitGone } from './harness.ts';
 
 t.test('a process that stops answering pings is marked unresponsive, killed, and its call fails with plugin_crashed', async (t) => {
   const h = harness(t, { config: { heartbeat: { intervalMs: 200, missedLimit: 2 }, calls: { maxTimeoutMs: 300_000 } } });
@@ -28,4 +30,45 @@ t.test('a process busy with awaiting calls keeps answering pings and is never ma
   t.notOk(h.states.some((e) => e.state === 'unresponsive'));
   t.notOk(h.audit.some((r) => r.type === 'kill'));
   await neighbourAnswers(t, h);
+});
+
+t.test('a process that never reads its stdin cannot stay alive by sending guessed pongs', async (t) => {
+  const h = harness(t, { config: { heartbeat: { intervalMs: 200, missedLimit: 3 } } });
+  const plugin = await h.load(path.join(FIXTURES, 'unread-stdin/manifest.json'));
+  // Four guesses every 50 ms (seqs counting up, and huge ones) for up to an hour of rounds.
+  const call = outcome(plugin.call('fake-pongs', { everyMs: 50, rounds: 72_000 }, { timeoutMs: 240_000 }));
+  t.match(await call, { ok: false, code: 'plugin_crashed', details: { reason: 'unresponsive' } }, 'killed for missed pings all the same');
+  t.ok(h.logs.some((line) => line.line.includes('faking pongs')), 'control: the plugin really was sending its guesses');
+  matchOne(t, h.audit.filter((r) => r.type === 'kill' && r.tool === 'fake-pongs'), { reason: 'unresponsive', signal: 'SIGKILL' });
+});
+
+t.test('startWatches counts only a pong that echoes the outstanding ping', async (t) => {
+  const sent: number[] = [];
+  let unresponsive = 0;
+  const watches = startWatches({
+    pid: undefined,
+    heartbeatIntervalMs: 20,
+    missedLimit: 3,
+    rssCheckIntervalMs: 60_000,
+    rssMb: 1024,
+    ping: (seq) => sent.push(seq),
+    onUnresponsive: () => unresponsive++,
+    onRssExceeded: () => {},
+  });
+  t.teardown(() => watches.stop());
+  // Answer the first three pings correctly: never unresponsive meanwhile.
+  for (let answered = 0; answered < 3; answered++) {
+    await waitFor('a ping', () => sent.length > answered);
+    watches.pong(sent[answered]!);
+  }
+  t.equal(unresponsive, 0, 'echoed pongs keep it alive');
+  t.not(sent[1]! - sent[0]!, 1, 'seqs do not count up (they cannot be guessed)');
+  // From now on only wrong pongs: a counting guess, and a huge one.
+  const guesser = setInterval(() => {
+    watches.pong((sent.at(-1) ?? 0) + 1);
+    watches.pong(Number.MAX_SAFE_INTEGER);
+  }, 5);
+  t.teardown(() => clearInterval(guesser));
+  await waitFor('the unresponsive report', () => unresponsive > 0);
+  t.equal(unresponsive, 1, 'guessed pongs do not count');
 });

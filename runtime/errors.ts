@@ -29,7 +29,8 @@ export const ERROR_CODES = {
   shutting_down: 'the runtime or plugin is stopping',
   plugin_parked: 'the tool crashed too often within the restart window and is parked until reset or the window passes',
   resource_exhausted: 'the process passed a resource limit (`details.limit`: heap, rss, cpu or file_size) and was killed',
-  runtime_closed: 'the runtime was closed',
+  runtime_closed: 'the runtime was closed (a load in flight when close() began ends with this too)',
+  load_timeout: "loading the plugin (manifest, grants, bundle) did not finish within deno-launch.json's `load.timeoutMs`",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

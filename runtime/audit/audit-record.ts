@@ -12,7 +12,9 @@ export type AuditType =
   | 'kill'
   | 'exit'
   | 'shutdown'
-  | 'state';
+  | 'state'
+  | 'setid_stripped'
+  | 'setid_sweep_incomplete';
 
 /** What a component supplies for a record; id and time are stamped by the auditor. */
 export interface AuditFields {

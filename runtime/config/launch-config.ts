@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as v from 'valibot';
+import { FRAME_HEADER_BYTES } from '../../plugin-sdk/protocol/frame.ts';
 import { PluginRuntimeError } from '../errors.ts';
 import { describeSchemaIssues, toSchemaIssues } from '../schema-issues.ts';
 
@@ -13,7 +14,19 @@ export const LaunchConfigSchema = v.strictObject({
     baseFlags: v.array(v.pipe(v.string(), v.minLength(1))),
   }),
   handshake: v.strictObject({ timeoutMs: positiveInt, protocol: positiveInt }),
-  channel: v.strictObject({ maxFrameBytes: v.pipe(positiveInt, v.maxValue(64 * 1024 * 1024)) }),
+  /** A deadline on `load` as a whole: manifest, grants and bundling. */
+  load: v.strictObject({ timeoutMs: positiveInt }),
+  channel: v.pipe(
+    v.strictObject({
+      maxFrameBytes: v.pipe(positiveInt, v.maxValue(64 * 1024 * 1024)),
+      /** What may wait unread on a plugin's stdin besides calls; a plugin that lets it fill is killed. */
+      maxQueuedBytes: positiveInt,
+    }),
+    v.check(
+      (channel) => channel.maxQueuedBytes >= channel.maxFrameBytes + FRAME_HEADER_BYTES,
+      'channel.maxQueuedBytes must hold at least one frame of maxFrameBytes (plus its 4-byte header)',
+    ),
+  ),
   heartbeat: v.strictObject({ intervalMs: positiveInt, missedLimit: positiveInt }),
   calls: v.strictObject({
     defaultTimeoutMs: positiveInt,
@@ -46,7 +59,11 @@ export const LaunchConfigSchema = v.strictObject({
     healthyUptimeMs: positiveInt,
   }),
   shutdown: v.strictObject({ graceMs: positiveInt }),
-  toolProcess: v.strictObject({ idleMs: positiveInt }),
+  toolProcess: v.strictObject({
+    idleMs: positiveInt,
+    /** How often a live process's writable trees are swept for set-uid/set-gid files. */
+    setidSweepIntervalMs: positiveInt,
+  }),
 });
 
 export type LaunchConfig = v.InferOutput<typeof LaunchConfigSchema>;

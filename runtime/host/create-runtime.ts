@@ -18,6 +18,7 @@ import { createToolPools } from './create-tool-pools.ts';
 import { PluginHandle } from './plugin-handle.ts';
 import { type PreparedPlugin, preparePlugin } from './prepare-plugin.ts';
 import { canonicalisePath } from '../grants/resolve-paths.ts';
+import { LoadsInFlight } from './loads-in-flight.ts';
 import { defaultStateDir, prepareStateDir } from './state-dir.ts';
 
 /** One line a plugin process wrote to stderr. */
@@ -33,7 +34,7 @@ export interface RuntimeOptions {
   denoPath?: string;
   /** A `deno-launch.json` path or an already-built config; default the package's own file. */
   launchConfig?: string | LaunchConfig;
-  /** Folder for bundles and Deno's cache (created 0700); default per user under the OS temp folder. */
+  /** Folder for bundles and each tool process's own storage (created 0700); default per user under the OS temp folder. */
   stateDir?: string;
   /**
    * The operator policy: a JSON file path, or the same object (its relative paths resolve
@@ -137,7 +138,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
       : loadLaunchConfig(options.launchConfig);
   const denoPath = resolveDenoPath(options.denoPath);
   const stateDir = options.stateDir ?? defaultStateDir();
-  const { bundleDir, denoDir } = prepareStateDir(stateDir);
+  const { bundleDir, processStorageDir } = prepareStateDir(stateDir);
   const policy = normalisePolicy(options.policy);
   const secrets = options.secrets ?? envSecretStore();
   const protectedPaths = [
@@ -162,11 +163,14 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
   const layers = detectOsLayers();
   const pacer = createSpawnPacer();
   const handles = new Set<PluginHandle>();
+  const loads = new LoadsInFlight(config.load.timeoutMs);
   let denoChecked: Promise<string> | null = null;
   let closed = false;
-
-  const prepare = async (manifestPath: string, loadOptions: LoadOptions) => {
+  const refuseIfClosed = () => {
     if (closed) throw new PluginRuntimeError('runtime_closed', 'the runtime is closed');
+  };
+
+  const prepareUnbounded = async (manifestPath: string, loadOptions: LoadOptions, signal: AbortSignal) => {
     denoChecked ??= checkDenoVersion(denoPath, config.deno.minVersion);
     await denoChecked;
     const allowDeclared = loadOptions.allowDeclared ?? options.allowDeclared ?? false;
@@ -174,7 +178,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
       for (const decision of decisions) audit({ type: 'grant_decision', plugin, ...decision, reason: decision.rule });
     };
     try {
-      const prepared = await preparePlugin(manifestPath, { allowDeclared, policy, protectedPaths }, config, bundleDir);
+      const prepared = await preparePlugin(manifestPath, { allowDeclared, policy, protectedPaths }, config, bundleDir, signal);
       recordDecisions(prepared.loaded.manifest.name, prepared.decisions);
       return prepared;
     } catch (error) {
@@ -183,6 +187,11 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
       if (Array.isArray(details?.['decisions'])) recordDecisions(String(details['plugin']), details['decisions'] as GrantDecision[]);
       throw error;
     }
+  };
+  // Every load ends: with its result, `load_timeout` at the deadline, or `runtime_closed` once close() begins.
+  const prepare = (manifestPath: string, loadOptions: LoadOptions) => {
+    refuseIfClosed();
+    return loads.bound(manifestPath, (signal) => prepareUnbounded(manifestPath, loadOptions, signal));
   };
 
   return {
@@ -199,12 +208,14 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     compare: (approved, updated) => widenedScopes(loadManifest(approved).manifest, loadManifest(updated).manifest),
     async load(manifestPath, loadOptions = {}) {
       const prepared = await prepare(manifestPath, loadOptions);
+      // close() may have begun between the preparation settling and this continuation running.
+      refuseIfClosed();
       const plugin = prepared.loaded.manifest.name;
       let handle: PluginHandle | undefined;
       const pools = createToolPools(prepared, {
         config,
         denoPath,
-        denoDir,
+        processStorageDir,
         layers,
         pacer,
         tokens,
@@ -220,6 +231,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     },
     async close() {
       closed = true;
+      loads.closeAll();
       await Promise.all([...handles].map((handle) => handle.close()));
       handles.clear();
       fileSink?.close();

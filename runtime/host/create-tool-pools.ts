@@ -4,6 +4,7 @@ import { answerSecretRequest } from '../capabilities/secret-gate.ts';
 import type { SecretStore } from '../capabilities/secret-store.ts';
 import type { LaunchConfig } from '../config/launch-config.ts';
 import { checkGrantedTrees } from '../grants/check-granted-trees.ts';
+import { octalMode, SetIdSweeper } from '../grants/setid-sweep.ts';
 import type { TokenRegistry } from '../handshake/token-registry.ts';
 import { type OsLayers, wrapCommand } from '../launch/os-limits.ts';
 import type { SpawnPacer } from '../supervisor/spawn-pacer.ts';
@@ -31,7 +32,8 @@ const AUDITED = new Set<ToolStateEvent['state']>([
 export interface ToolPoolDeps {
   config: LaunchConfig;
   denoPath: string;
-  denoDir: string;
+  /** Where each tool process gets its own DENO_DIR, created at spawn and removed at exit. */
+  processStorageDir: string;
   layers: OsLayers;
   pacer: SpawnPacer;
   tokens: TokenRegistry;
@@ -61,13 +63,15 @@ export function createToolPools(prepared: PreparedPlugin, deps: ToolPoolDeps): M
         deps.audit({ type: 'grant_refused', plugin, tool: tool.name, reason: (error as Error).message });
         throw error;
       }
-      return new ToolProcess({
+      // A process that may write sweeps its writable trees for set-id files while it lives.
+      let sweeper: SetIdSweeper | undefined;
+      const toolProcess: ToolProcess = new ToolProcess({
         plugin,
         tool: tool.name,
         grants: tool.grants,
         argv: tool.argv,
         command: wrapCommand(deps.layers, { ...limits, isolateNetwork: tool.grants.network.length === 0 }, deps.denoPath, tool.argv),
-        denoDir: deps.denoDir,
+        storageRoot: deps.processStorageDir,
         rssMb: limits.rssMb,
         config: deps.config,
         tokens: deps.tokens,
@@ -81,8 +85,27 @@ export function createToolPools(prepared: PreparedPlugin, deps: ToolPoolDeps): M
           ),
         audit: deps.audit,
         onLog: (line, launchId) => deps.onLog(tool.name, launchId, line),
-        onEvent: (state, detail) => emit({ tool: tool.name, state, ...detail }),
+        onEvent: (state, detail) => {
+          if (state === 'starting') sweeper?.start();
+          if (state === 'stopped' || state === 'crashed') sweeper?.stop();
+          emit({ tool: tool.name, state, ...detail });
+        },
+        onSettled: () => sweeper?.sweep(),
       });
+      if (tool.grants.write.length > 0) {
+        const fields = () => ({ plugin, tool: tool.name, launchId: toolProcess.launchId });
+        sweeper = new SetIdSweeper({
+          roots: tool.grants.write,
+          intervalMs: deps.config.toolProcess.setidSweepIntervalMs,
+          onStrip: (strip) =>
+            deps.audit({ type: 'setid_stripped', ...fields(), path: strip.path, oldMode: octalMode(strip.oldMode), newMode: octalMode(strip.newMode) }),
+          onIncomplete: () => {
+            deps.audit({ type: 'setid_sweep_incomplete', ...fields(), reason: 'a writable tree is past the entries the host sweeps' });
+            void toolProcess.stop('writable tree too large to sweep for set-id files');
+          },
+        });
+      }
+      return toolProcess;
     };
     pools.set(
       tool.name,

@@ -9,6 +9,7 @@ import { PluginRuntimeError } from '../errors.ts';
 import { printableText } from '../printable-text.ts';
 import type { Grants } from '../grants/grants.ts';
 import type { HandshakeFailureReason, TokenRegistry } from '../handshake/token-registry.ts';
+import { createProcessStorage, removeProcessStorage } from '../launch/process-storage.ts';
 import { type DenoProcess, spawnDeno } from '../launch/spawn-deno.ts';
 import { StderrLines } from '../launch/stderr-lines.ts';
 import { newId } from '../new-id.ts';
@@ -36,7 +37,8 @@ export interface ToolProcessOptions {
   argv: string[];
   /** The program and arguments actually spawned: Deno's argv under the OS layers. */
   command: [string, string[]];
-  denoDir: string;
+  /** Where this process's own DENO_DIR is made at spawn (removed after exit): see process-storage.ts. */
+  storageRoot: string;
   /** Per-process limits the host watches (RSS) on top of what Deno and the OS enforce. */
   rssMb: number;
   config: LaunchConfig;
@@ -47,6 +49,8 @@ export interface ToolProcessOptions {
   audit: (fields: AuditFields) => void;
   onLog: (line: string, launchId: string) => void;
   onEvent?: (event: ProcessEvent, detail: { launchId: string; reason?: string }) => void;
+  /** A call stopped being in flight (result, timeout or cancel), before its caller hears of it. */
+  onSettled?: () => void;
 }
 
 interface PendingCall {
@@ -74,6 +78,7 @@ export class ToolProcess {
   /** Calls cancelled by the host whose late result is still allowed, with their kill timers. */
   readonly #cancelled = new Map<string, NodeJS.Timeout>();
   #child!: DenoProcess;
+  #denoDir!: string;
   #channel!: HostChannel;
   #stderr!: StderrLines;
   #handshakeTimer: NodeJS.Timeout | undefined;
@@ -112,8 +117,17 @@ export class ToolProcess {
     promise.catch(() => {});
     this.#ready = { promise, resolve, reject };
 
+    try {
+      this.#denoDir = createProcessStorage(this.#o.storageRoot, this.launchId);
+    } catch (cause) {
+      // Never spawned: nothing to wait for, and no storage to remove.
+      this.#ended = new PluginRuntimeError('plugin_crashed', `the ${this.#o.tool} process could not be given its storage folder`, { cause });
+      this.state = 'crashed';
+      this.#markExited();
+      return Promise.reject(this.#ended);
+    }
     const token = tokens.issue(this.launchId, config.handshake.timeoutMs);
-    this.#child = spawnDeno({ command: this.#o.command, token, denoDir: this.#o.denoDir });
+    this.#child = spawnDeno({ command: this.#o.command, token, denoDir: this.#denoDir });
     this.#o.onEvent?.('starting', { launchId: this.launchId });
     this.#audit({
       type: 'launch',
@@ -122,7 +136,7 @@ export class ToolProcess {
       grants: this.#o.grants,
       pid: this.#child.pid ?? null,
     });
-    this.#channel = new HostChannel(this.#child.stdout, this.#child.stdin, config.channel.maxFrameBytes, {
+    this.#channel = new HostChannel(this.#child.stdout, this.#child.stdin, config.channel, {
       onMessage: (message) => this.#onMessage(message),
       onViolation: (violation, beforeFirst) => this.#onViolation(violation, beforeFirst),
     });
@@ -177,7 +191,7 @@ export class ToolProcess {
       };
       this.#pending.set(id, { resolve, reject, cleanup });
       if (this.#pending.size === 1) this.#o.onEvent?.('busy', { launchId: this.launchId });
-      this.#channel.sendFrame(frame);
+      this.#channel.sendCall(frame);
     });
   }
 
@@ -323,6 +337,7 @@ export class ToolProcess {
 
   #settled(id: string): void {
     this.#pending.delete(id);
+    this.#o.onSettled?.();
     if (this.#pending.size === 0 && this.state === 'ready') this.#o.onEvent?.('idle', { launchId: this.launchId });
   }
 
@@ -344,17 +359,19 @@ export class ToolProcess {
         });
       }
     } else {
-      this.#recordDenial(request.name, answer.code);
-      this.#channel.send({ type: 'reply', requestId: request.requestId, ok: false, error: { code: answer.code, message: answer.message } });
+      const reply = { type: 'reply', requestId: request.requestId, ok: false, error: { code: answer.code, message: answer.message } } as const;
+      // Past the budget the plugin is flooding: a refusal it is too far behind to read is withheld.
+      if (this.#recordDenial(request.name, answer.code)) this.#channel.send(reply);
+      else this.#channel.offer(reply);
     }
   }
 
   /**
-   * Every refused request is answered, but a plugin looping on refusals must not fill the
-   * operator's disk: past `limits.auditDenialsPerLaunch` records, one more says so and the
-   * rest are counted into this launch's `exit` record.
+   * A plugin looping on refusals must not fill the operator's disk: past
+   * `limits.auditDenialsPerLaunch` records, one more says so and the rest are counted into
+   * this launch's `exit` record. Returns false past the budget.
    */
-  #recordDenial(scope: string, code: string): void {
+  #recordDenial(scope: string, code: string): boolean {
     const budget = this.#o.config.limits.auditDenialsPerLaunch;
     this.#denials++;
     if (this.#denials <= budget) {
@@ -363,7 +380,9 @@ export class ToolProcess {
       this.#audit({ type: 'capability_denied', capability: 'access-secret', scope, reason: code, suppressingFurther: true });
     } else {
       this.#denialsUnrecorded++;
+      return false;
     }
+    return true;
   }
 
   #onViolation(violation: Violation, beforeFirstMessage: boolean): void {
@@ -371,7 +390,7 @@ export class ToolProcess {
       const frameFault = HANDSHAKE_FRAME_FAULTS.has(violation.reason) || (violation.reason === 'schema_mismatch' && violation.type === 'hello');
       return this.#failHandshake(frameFault && beforeFirstMessage ? 'garbage' : 'frame_before_hello');
     }
-    this.#audit({ type: 'protocol_violation', reason: violation.reason, detail: violation.detail });
+    this.#audit({ type: 'protocol_violation', reason: violation.reason, detail: violation.detail, ...violation.facts });
     this.#end(
       new PluginRuntimeError('protocol_violation', `plugin ${this.#o.plugin} (${this.#o.tool}) broke the protocol: ${violation.detail}`, {
         details: { reason: violation.reason },
@@ -413,7 +432,14 @@ export class ToolProcess {
   }
 
   #onClose(code: number | null, signal: NodeJS.Signals | null): void {
-    this.#audit({ type: 'exit', exitCode: code, signal, ...(this.#denialsUnrecorded > 0 ? { denialsUnrecorded: this.#denialsUnrecorded } : {}) });
+    const withheld = this.#channel?.framesWithheld ?? 0;
+    this.#audit({
+      type: 'exit',
+      exitCode: code,
+      signal,
+      ...(this.#denialsUnrecorded > 0 ? { denialsUnrecorded: this.#denialsUnrecorded } : {}),
+      ...(withheld > 0 ? { repliesWithheld: withheld } : {}),
+    });
     if (!this.#ended) {
       if (this.state === 'draining') {
         this.#ended = new PluginRuntimeError('shutting_down', `the ${this.#o.tool} process stopped`);
@@ -431,7 +457,8 @@ export class ToolProcess {
     for (const timer of this.#cancelled.values()) clearTimeout(timer);
     this.#cancelled.clear();
     this.#o.tokens.retire(this.launchId);
-    this.#markExited();
+    // Its localStorage and caches go with it; `exited` means the storage is gone too.
+    void removeProcessStorage(this.#denoDir).then(() => this.#markExited());
   }
 
   /** Ends the process once: records why, fails every call, kills. */

@@ -44,7 +44,7 @@ t.test('parseLaunchConfig refuses bad numbers, naming each field', async (t) => 
     issuePaths({
       ...shipped,
       handshake: { ...shipped['handshake'], timeoutMs: 0 },
-      channel: { maxFrameBytes: 1.5 },
+      channel: { ...shipped['channel'], maxFrameBytes: 1.5 },
       limits: { ...shipped['limits'], heapMb: '128' },
     }),
     ['handshake.timeoutMs', 'channel.maxFrameBytes', 'limits.heapMb'],
@@ -52,7 +52,12 @@ t.test('parseLaunchConfig refuses bad numbers, naming each field', async (t) => 
 });
 
 t.test('parseLaunchConfig refuses a frame limit over 64 MiB', async (t) => {
-  t.same(issuePaths({ ...shipped, channel: { maxFrameBytes: 64 * 1024 * 1024 + 1 } }), ['channel.maxFrameBytes']);
+  t.same(issuePaths({ ...shipped, channel: { maxFrameBytes: 64 * 1024 * 1024 + 1, maxQueuedBytes: 128 * 1024 * 1024 } }), ['channel.maxFrameBytes']);
+});
+
+t.test('parseLaunchConfig refuses an outbound queue bound that cannot hold one whole frame', async (t) => {
+  t.same(issuePaths({ ...shipped, channel: { maxFrameBytes: 1024, maxQueuedBytes: 1027 } }), ['channel']);
+  t.ok(parseLaunchConfig({ ...shipped, channel: { maxFrameBytes: 1024, maxQueuedBytes: 1028 } }));
 });
 
 t.test('parseLaunchConfig refuses a minimum Deno version that is not x.y.z', async (t) => {

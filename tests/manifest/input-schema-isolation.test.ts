@@ -1,10 +1,9 @@
 import path from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import t, { type Test } from 'tap';
-import { isPluginRuntimeError } from '../../runtime/errors.ts';
 import { createInputSchemaCompiler, MAX_INPUT_SCHEMA_DEPTH, MAX_INPUT_SCHEMAS_TOTAL_BYTES } from '../../runtime/manifest/input-validator.ts';
 import { loadManifest } from '../../runtime/manifest/load-manifest.ts';
-import type { SchemaIssue } from '../../runtime/schema-issues.ts';
+import { issuesOf } from '../helpers/schema-issues.ts';
 
 const SHARED_ID = 'urn:example:shared';
 /** Plugin A registers an id; plugin B refers to it, or registers the same one. */
@@ -17,16 +16,6 @@ function writePlugin(t: Test, name: string, input: object): string {
     'plugin.ts': '',
   });
   return path.join(dir, 'manifest.json');
-}
-
-function issuesOf(load: () => unknown): SchemaIssue[] {
-  try {
-    load();
-  } catch (error) {
-    if (!isPluginRuntimeError(error, 'manifest_invalid')) throw error;
-    return error.details!['issues'] as SchemaIssue[];
-  }
-  return [];
 }
 
 t.test('positive control: on one shared ajv, one plugin\'s $id resolves from another\'s schema, and a second registration fails', async (t) => {

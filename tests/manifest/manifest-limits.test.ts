@@ -1,25 +1,14 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import * as v from 'valibot';
-import { isPluginRuntimeError } from '../../runtime/errors.ts';
 import { loadManifest, MAX_MANIFEST_BYTES, parseManifest } from '../../runtime/manifest/load-manifest.ts';
 import { MAX_TOOLS } from '../../runtime/manifest/manifest-schema.ts';
-import type { SchemaIssue } from '../../runtime/schema-issues.ts';
+import { issuesOf, runBounded } from '../helpers/schema-issues.ts';
 
 const base = { name: 'fixture', version: '1.0.0', entry: 'plugin.ts' };
 const tool = { description: 't', input: { type: 'object' } };
-
-function issuesOf(load: () => unknown): SchemaIssue[] {
-  try {
-    load();
-  } catch (error) {
-    if (!isPluginRuntimeError(error, 'manifest_invalid')) throw error;
-    return error.details!['issues'] as SchemaIssue[];
-  }
-  return [];
-}
 
 t.test('a manifest over the byte limit is refused at the root, naming the limit, without being read in full', async (t) => {
   const dir = t.testdir({ 'plugin.ts': '' });
@@ -44,12 +33,7 @@ t.test('positive control: readFileSync on a FIFO blocks (in a child process, kil
   const dir = t.testdir({});
   const fifo = path.join(dir, 'manifest.json');
   execFileSync('mkfifo', [fifo]);
-  const child = spawnSync(process.execPath, ['-e', `require('fs').readFileSync(${JSON.stringify(fifo)}); console.log('returned')`], {
-    timeout: 3_000,
-    killSignal: 'SIGKILL',
-    env: {},
-    encoding: 'utf8',
-  });
+  const child = runBounded(`require('fs').readFileSync(${JSON.stringify(fifo)}); console.log('returned')`, 3_000);
   t.equal(child.signal, 'SIGKILL', 'still blocked at the deadline');
   t.notMatch(child.stdout, /returned/);
 });

@@ -15,6 +15,34 @@ export interface SecretGateContext {
   launchId: string;
   /** True while the call the request names is in flight on this process. */
   inFlight(callId: string): boolean;
+  /** This process's share of reads waiting on the store. */
+  storeReads: StoreReadSlots;
+}
+
+/**
+ * How many store reads one process may have waiting at once. A granted tool that floods
+ * `secret.get` against a slow store would otherwise pile up host-side requests without
+ * bound before any reply exists to be bounded by the channel; past the cap it is told
+ * `overloaded` at once.
+ */
+export class StoreReadSlots {
+  readonly max: number;
+  #used = 0;
+
+  constructor(max: number) {
+    this.max = max;
+  }
+
+  /** Takes a slot; false when all are in use. */
+  take(): boolean {
+    if (this.#used >= this.max) return false;
+    this.#used++;
+    return true;
+  }
+
+  release(): void {
+    this.#used--;
+  }
 }
 
 const denied = (message: string): SecretAnswer => ({ ok: false, code: 'capability_denied', message });
@@ -22,7 +50,7 @@ const denied = (message: string): SecretAnswer => ({ ok: false, code: 'capabilit
 /**
  * The channel gate for `secret.get`, checked in order before the store is touched:
  * granted to the plugin, named by this tool's sandbox, capability token valid for this
- * launch and scope, asked during a call in flight. Refusals never say whether the store
+ * launch and scope, asked during a call in flight, a store-read slot free. Refusals never say whether the store
  * holds the name, and no answer ever carries another secret's value.
  */
 export async function answerSecretRequest(
@@ -44,6 +72,9 @@ export async function answerSecretRequest(
   if (!context.inFlight(request.callId)) {
     return denied(`secret ${request.name} was asked for outside a call in flight on ${where}`);
   }
+  if (!context.storeReads.take()) {
+    return { ok: false, code: 'overloaded', message: `${where} already has ${context.storeReads.max} secret reads waiting on the store` };
+  }
   let value: string | undefined;
   try {
     value = await store.get(request.name);
@@ -51,6 +82,8 @@ export async function answerSecretRequest(
     // An operator's store failing must not take the host down (this runs on a plugin's
     // request), and its error text is not passed on: it could quote what it was reading.
     return { ok: false, code: 'secret_unavailable', message: `the secret store failed to read ${request.name}` };
+  } finally {
+    context.storeReads.release();
   }
   if (value === undefined) {
     return { ok: false, code: 'secret_unavailable', message: `the secret store holds no value for ${request.name}` };

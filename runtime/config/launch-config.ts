@@ -50,6 +50,8 @@ export const LaunchConfigSchema = v.strictObject({
     rssCheckIntervalMs: positiveInt,
     /** Capability denials recorded one by one per launch; the rest are counted in its exit record. */
     auditDenialsPerLaunch: positiveInt,
+    /** Secret-store reads one process may have waiting at once; past it `secret.get` is answered `overloaded`. */
+    secretReadsInFlight: positiveInt,
   }),
   restart: v.strictObject({
     initialBackoffMs: positiveInt,

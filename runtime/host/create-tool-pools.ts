@@ -1,6 +1,6 @@
 import type { AuditFields } from '../audit/audit-record.ts';
 import type { CapabilityTokens } from '../capabilities/capability-tokens.ts';
-import { answerSecretRequest } from '../capabilities/secret-gate.ts';
+import { answerSecretRequest, StoreReadSlots } from '../capabilities/secret-gate.ts';
 import type { SecretStore } from '../capabilities/secret-store.ts';
 import type { LaunchConfig } from '../config/launch-config.ts';
 import { checkGrantedTrees } from '../grants/check-granted-trees.ts';
@@ -63,6 +63,7 @@ export function createToolPools(prepared: PreparedPlugin, deps: ToolPoolDeps): M
         deps.audit({ type: 'grant_refused', plugin, tool: tool.name, reason: (error as Error).message });
         throw error;
       }
+      const storeReads = new StoreReadSlots(deps.config.limits.secretReadsInFlight);
       // A process that may write sweeps its writable trees for set-id files while it lives.
       let sweeper: SetIdSweeper | undefined;
       const toolProcess: ToolProcess = new ToolProcess({
@@ -79,7 +80,7 @@ export function createToolPools(prepared: PreparedPlugin, deps: ToolPoolDeps): M
         onSecretRequest: (request, live) =>
           answerSecretRequest(
             request,
-            { plugin, tool: tool.name, pluginGrants: prepared.grants, toolGrants: tool.grants, ...live },
+            { plugin, tool: tool.name, pluginGrants: prepared.grants, toolGrants: tool.grants, storeReads, ...live },
             deps.capabilityTokens,
             deps.secrets,
           ),

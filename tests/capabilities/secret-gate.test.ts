@@ -1,7 +1,7 @@
 import t from 'tap';
 import type { SecretGetMessage } from '../../plugin-sdk/protocol/messages.ts';
 import { CapabilityTokens } from '../../runtime/capabilities/capability-tokens.ts';
-import { answerSecretRequest, type SecretGateContext } from '../../runtime/capabilities/secret-gate.ts';
+import { answerSecretRequest, type SecretGateContext, StoreReadSlots } from '../../runtime/capabilities/secret-gate.ts';
 import { functionSecretStore } from '../../runtime/capabilities/secret-store.ts';
 import { NO_GRANTS } from '../../runtime/grants/grants.ts';
 
@@ -27,6 +27,7 @@ function setup(overrides: Partial<SecretGateContext> = {}) {
     toolGrants: { ...NO_GRANTS, secrets: ['API_KEY', 'MISSING'] },
     launchId: LAUNCH,
     inFlight: (callId) => callId === CALL,
+    storeReads: new StoreReadSlots(16),
     ...overrides,
   };
   const request = (name: string, token = tokens.mint(LAUNCH, 'access-secret', name), callId = CALL): SecretGetMessage => ({
@@ -94,6 +95,7 @@ t.test('a store without the name, or a store that fails, answers secret_unavaila
     toolGrants: { ...NO_GRANTS, secrets: ['API_KEY'] },
     launchId: LAUNCH,
     inFlight: () => true,
+    storeReads: new StoreReadSlots(16),
   };
   const message: SecretGetMessage = {
     type: 'secret.get',
@@ -112,4 +114,30 @@ t.test('refusals carry no secret value', async (t) => {
   for (const message of [request('OTHER_TOOL_KEY'), request('API_KEY', 'guess'), request('NOPE')]) {
     t.notOk(JSON.stringify(await ask(message)).includes(VALUE));
   }
+});
+
+t.test('past its store-read slots a process is answered overloaded at once, and a freed slot serves again', async (t) => {
+  const waiting: Array<() => void> = [];
+  const slow = functionSecretStore(() => new Promise((resolve) => waiting.push(() => resolve(VALUE))));
+  const context: SecretGateContext = {
+    plugin: 'plug',
+    tool: 'tool',
+    pluginGrants: { ...NO_GRANTS, secrets: ['API_KEY'] },
+    toolGrants: { ...NO_GRANTS, secrets: ['API_KEY'] },
+    launchId: LAUNCH,
+    inFlight: () => true,
+    storeReads: new StoreReadSlots(2),
+  };
+  const tokens = new CapabilityTokens();
+  const message: SecretGetMessage = { type: 'secret.get', requestId: 'r', callId: CALL, name: 'API_KEY', token: tokens.mint(LAUNCH, 'access-secret', 'API_KEY') };
+  const first = answerSecretRequest(message, context, tokens, slow);
+  const second = answerSecretRequest(message, context, tokens, slow);
+  t.match(await answerSecretRequest(message, context, tokens, slow), { ok: false, code: 'overloaded' }, 'the third waits for no store');
+  t.equal(waiting.length, 2, 'the store was asked only twice');
+  for (const release of waiting.splice(0)) release();
+  t.same([await first, await second].map((answer) => answer.ok), [true, true], 'the two waiting reads are answered');
+  const third = answerSecretRequest(message, context, tokens, slow);
+  t.equal(waiting.length, 1, 'a freed slot reads the store again');
+  waiting[0]!();
+  t.match(await third, { ok: true, value: VALUE });
 });

@@ -20,6 +20,21 @@ export interface BundleResult {
   sha256: string;
 }
 
+/** How every plugin is built, apart from where and the confinement (tests reuse them for their controls). */
+export const BUNDLE_OPTIONS = {
+  bundle: true,
+  format: 'esm',
+  platform: 'neutral',
+  target: 'es2022',
+  mainFields: ['module', 'main'],
+  conditions: ['deno', 'import', 'default'],
+  loader: { '.txt': 'text', '.json': 'json' },
+  logLevel: 'silent',
+  legalComments: 'none',
+  // No tsconfig.json is read, in the plugin folder or above it (nor its `extends`).
+  tsconfigRaw: '{}',
+} as const satisfies esbuild.BuildOptions;
+
 /**
  * Bundles a plugin entry with the SDK into one self-contained ESM file under
  * `bundleDir`, named by its content hash. Deno exempts a program's static module graph
@@ -47,23 +62,17 @@ export async function bundlePlugin(
   const reached = new Set<string>();
   let result: esbuild.BuildResult<{ write: false; metafile: true }>;
   try {
-    result = await buildAbandonable({
-      entryPoints: [entryPath],
-      absWorkingDir: pluginDir,
-      bundle: true,
-      write: false,
-      metafile: true,
-      format: 'esm',
-      platform: 'neutral',
-      target: 'es2022',
-      mainFields: ['module', 'main'],
-      conditions: ['deno', 'import', 'default'],
-      loader: { '.txt': 'text', '.json': 'json' },
-      logLevel: 'silent',
-      legalComments: 'none',
-      tsconfigRaw: '{}',
-      plugins: [confineImports(roots, reached), loadConfined(roots, reached)],
-    }, signal);
+    result = await buildAbandonable(
+      {
+        ...BUNDLE_OPTIONS,
+        entryPoints: [entryPath],
+        absWorkingDir: pluginDir,
+        write: false,
+        metafile: true,
+        plugins: [confineImports(roots, reached), loadConfined(roots, reached)],
+      },
+      signal,
+    );
   } catch (error) {
     if (signal?.aborted) throw signal.reason;
     throw toBundleError(error, entryPath, pluginDir);

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import { SDK_SPECIFIER } from '../../plugin-sdk/protocol/constants.ts';
+import { BUNDLE_OPTIONS } from '../../runtime/bundle/bundle-plugin.ts';
 import { DEFAULT_WAIT_MS } from '../helpers/wait-for.ts';
 
 const SDK_ENTRY = fileURLToPath(new URL('../../plugin-sdk/mod.ts', import.meta.url));
@@ -17,17 +18,12 @@ const SDK_ENTRY = fileURLToPath(new URL('../../plugin-sdk/mod.ts', import.meta.u
 export async function plainBundle(manifest: string): Promise<string> {
   const pluginDir = path.dirname(manifest);
   const result = await esbuild.build({
+    ...BUNDLE_OPTIONS,
+    // The control reads tsconfig files as esbuild does by default; the runtime does not.
+    tsconfigRaw: undefined,
     entryPoints: [path.join(pluginDir, 'plugin.ts')],
     absWorkingDir: pluginDir,
-    bundle: true,
     write: false,
-    format: 'esm',
-    platform: 'neutral',
-    target: 'es2022',
-    mainFields: ['module', 'main'],
-    conditions: ['deno', 'import', 'default'],
-    loader: { '.txt': 'text', '.json': 'json' },
-    logLevel: 'silent',
     plugins: [
       {
         name: 'sdk-only',

@@ -57,5 +57,5 @@ export function parseInbound(payload: Uint8Array, state: ChannelState): InboundR
   if (!rule.states.includes(state)) {
     return { ok: false, violation: { reason: 'wrong_state', type, detail: `${type} is not allowed while ${state}` } };
   }
-  return { ok: true, message: parsed.output as PluginToHostMessage };
+  return { ok: true, message: parsed.output };
 }

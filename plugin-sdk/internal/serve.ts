@@ -1,11 +1,8 @@
-import { LAUNCH_TOKEN_ENV, MAX_ERROR_MESSAGE_CHARS, PROTOCOL_VERSION } from '../protocol/constants.ts';
+import { LAUNCH_TOKEN_ENV, MAX_ERROR_MESSAGE_CHARS, NO_GRANTS, PROTOCOL_VERSION } from '../protocol/constants.ts';
 import { FrameError } from '../protocol/frame.ts';
 import type { CallMessage, ReplyMessage, WelcomeMessage } from '../protocol/messages.ts';
 import { StdioChannel } from './stdio-channel.ts';
 import type { PluginDefinition, ToolContext } from '../mod.ts';
-
-/** Calls arrive only after `welcome`; this stands in for its grants until then. */
-const NO_GRANTS = Object.freeze({ provideTools: false, network: [], secrets: [], read: [], write: [] });
 
 /** Frame limit used until `welcome` says otherwise (the hello frame is tiny). */
 const INITIAL_MAX_FRAME_BYTES = 64 * 1024;

@@ -1,5 +1,7 @@
 /** Protocol constants shared by host and SDK (no `node:*` imports). */
 
+import type { WelcomeGrants } from './messages.ts';
+
 /** The protocol version a plugin announces in `hello`. */
 export const PROTOCOL_VERSION = 1;
 
@@ -11,3 +13,9 @@ export const SDK_SPECIFIER = 'manasvi-plugins/plugin-sdk';
 
 /** Longest error message a plugin may send in a `result`; the host truncates to this too. */
 export const MAX_ERROR_MESSAGE_CHARS = 2000;
+
+/**
+ * Grants of nothing at all. The SDK's stand-in for `welcome`'s grants until it arrives
+ * (calls come only after it), and the runtime's `NO_GRANTS` (one object for both sides).
+ */
+export const NO_GRANTS: WelcomeGrants = Object.freeze({ provideTools: false, network: [], secrets: [], read: [], write: [] });

@@ -18,13 +18,8 @@ export interface GrantDecision {
   rule: string;
 }
 
-export const NO_GRANTS: Grants = Object.freeze({
-  provideTools: false,
-  network: [],
-  secrets: [],
-  read: [],
-  write: [],
-}) as Grants;
+/** Grants of nothing at all: the protocol's constant, shared with the SDK (its type is proven equal to `Grants`). */
+export { NO_GRANTS } from '../../plugin-sdk/protocol/constants.ts';
 
 /** Splits "host:port" / "[v6]:port" / "host" into its parts. */
 export function parseNetworkHost(entry: string): { host: string; port: string | null } {

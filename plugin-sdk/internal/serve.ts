@@ -1,6 +1,7 @@
 import { LAUNCH_TOKEN_ENV, MAX_ERROR_MESSAGE_CHARS, NO_GRANTS, PROTOCOL_VERSION } from '../protocol/constants.ts';
 import { FrameError } from '../protocol/frame.ts';
 import type { CallMessage, ReplyMessage, WelcomeMessage } from '../protocol/messages.ts';
+import { secretScopeKey } from '../protocol/scope-keys.ts';
 import { StdioChannel } from './stdio-channel.ts';
 import type { PluginDefinition, ToolContext } from '../mod.ts';
 
@@ -22,7 +23,7 @@ export async function serve(definition: PluginDefinition): Promise<never> {
 
   const secret = (callId: string) => async (name: string): Promise<string> => {
     const requestId = `r${++requestCounter}`;
-    const capabilityToken = welcome?.capabilityTokens[`access-secret:${name}`] ?? '';
+    const capabilityToken = welcome?.capabilityTokens[secretScopeKey(name)] ?? '';
     const reply = await new Promise<ReplyMessage>((resolve) => {
       pendingReplies.set(requestId, resolve);
       void channel.send({ type: 'secret.get', requestId, callId, name, token: capabilityToken });

@@ -37,7 +37,7 @@ export interface WelcomeMessage {
   plugin: string;
   tools: string[];
   grants: WelcomeGrants;
-  /** One opaque token per granted capability scope, keyed "access-secret:NAME". */
+  /** One opaque token per granted capability scope, keyed by `capabilityScopeKey` (scope-keys.ts): "access-secret:NAME". */
   capabilityTokens: Record<string, string>;
   limits: { maxFrameBytes: number };
   heartbeatIntervalMs: number;

@@ -2,7 +2,7 @@ import { lstatSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import type { Metafile } from 'esbuild';
 import { PluginRuntimeError } from '../errors.ts';
-import { isInside } from '../manifest/load-manifest.ts';
+import { pathContains } from '../scopes/path-scope.ts';
 import type { ConfinementRoots } from './confine-imports.ts';
 
 function refused(entryPath: string, specifier: string, importer: string, why: string): PluginRuntimeError {
@@ -41,7 +41,7 @@ export function checkInputs(metafile: Metafile, roots: ConfinementRoots, entryPa
       throw refused(entryPath, input, '(bundle)', 'the bundle read a file that does not exist');
     }
     if (!lstatSync(real).isFile()) throw refused(entryPath, input, '(bundle)', 'the bundle read something that is not a regular file');
-    if (!isInside(roots.pluginDir, real) && !isInside(roots.sdkDir, real)) {
+    if (!pathContains(roots.pluginDir, real) && !pathContains(roots.sdkDir, real)) {
       throw refused(entryPath, input, '(bundle)', `the bundle read a file outside the plugin folder and the SDK (${real})`);
     }
   }

@@ -1,7 +1,7 @@
 import { type Dirent, readdirSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { PluginRuntimeError } from '../errors.ts';
-import { isInside } from '../manifest/load-manifest.ts';
+import { pathContains } from '../scopes/path-scope.ts';
 import { MAX_BUNDLED_FILE_BYTES } from './read-confined-file.ts';
 
 /**
@@ -59,7 +59,7 @@ function unsafeResolverFile(pluginDir: string, where: string, entry: Dirent): st
   } catch {
     return undefined; // a dangling symlink: esbuild skips it
   }
-  if (!isInside(pluginDir, real)) return `leads out of the plugin folder (to ${real})`;
+  if (!pathContains(pluginDir, real)) return `leads out of the plugin folder (to ${real})`;
   const info = statSync(real);
   if (info.isDirectory()) return undefined; // esbuild looks for a file by that name only
   if (!info.isFile()) return 'is not a regular file';

@@ -2,7 +2,7 @@ import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import type { Plugin } from 'esbuild';
 import { SDK_SPECIFIER } from '../../plugin-sdk/protocol/constants.ts';
-import { isInside } from '../manifest/load-manifest.ts';
+import { pathContains } from '../scopes/path-scope.ts';
 
 /** Schemes that would fetch or read something esbuild must not embed, or Deno must not load. */
 const URL_LIKE = /^[a-zA-Z][a-zA-Z0-9+.-]*:/;
@@ -42,14 +42,14 @@ export function confineImports(roots: ConfinementRoots, reached: Set<string>): P
         };
         if (args.kind === 'entry-point') {
           const real = realpathSync(args.path);
-          return isInside(roots.pluginDir, real) ? accept(real) : refuse('the entry leaves the plugin folder');
+          return pathContains(roots.pluginDir, real) ? accept(real) : refuse('the entry leaves the plugin folder');
         }
         if (args.path === SDK_SPECIFIER) return accept(roots.sdkEntry);
         if (args.path.startsWith('node:')) return { path: args.path, external: true };
         if (URL_LIKE.test(args.path)) return refuse('remote and URL imports are not allowed');
         if (path.isAbsolute(args.path)) return refuse('absolute paths are not allowed');
 
-        const fromSdk = isInside(roots.sdkDir, args.importer);
+        const fromSdk = pathContains(roots.sdkDir, args.importer);
         const allowedRoot = fromSdk ? roots.sdkDir : roots.pluginDir;
         const resolved = await build.resolve(args.path, {
           kind: args.kind,
@@ -65,7 +65,7 @@ export function confineImports(roots: ConfinementRoots, reached: Set<string>): P
         } catch {
           return refuse('it does not resolve to a file');
         }
-        if (!isInside(allowedRoot, real)) {
+        if (!pathContains(allowedRoot, real)) {
           return refuse(fromSdk ? 'the SDK may import only its own files' : 'it leaves the plugin folder');
         }
         return accept(real);

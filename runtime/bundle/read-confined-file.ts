@@ -1,6 +1,6 @@
 import { constants } from 'node:fs';
 import { type FileHandle, open, readlink, realpath, stat } from 'node:fs/promises';
-import { isInside } from '../manifest/load-manifest.ts';
+import { pathContains } from '../scopes/path-scope.ts';
 
 /** A file the bundler reads for a plugin is refused past this size. */
 export const MAX_BUNDLED_FILE_BYTES = 32 * 1024 * 1024;
@@ -32,7 +32,7 @@ export async function readConfinedFile(file: string, roots: readonly string[], m
   } catch {
     throw new RefusedRead(file, 'does not exist');
   }
-  if (!roots.some((root) => isInside(root, real))) throw new RefusedRead(file, `leads out of the plugin folder (to ${real})`);
+  if (!roots.some((root) => pathContains(root, real))) throw new RefusedRead(file, `leads out of the plugin folder (to ${real})`);
 
   let handle: FileHandle;
   try {
@@ -45,7 +45,7 @@ export async function readConfinedFile(file: string, roots: readonly string[], m
     if (!info.isFile()) throw new RefusedRead(file, 'is not a regular file');
     if (info.size > maxBytes) throw new RefusedRead(file, `is over the ${maxBytes}-byte limit`);
     const opened = await openedPath(handle, real, info);
-    if (!roots.some((root) => isInside(root, opened))) throw new RefusedRead(file, `leads out of the plugin folder (to ${opened})`);
+    if (!roots.some((root) => pathContains(root, opened))) throw new RefusedRead(file, `leads out of the plugin folder (to ${opened})`);
     return await readCapped(handle, file, maxBytes);
   } finally {
     await handle.close();

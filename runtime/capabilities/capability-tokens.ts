@@ -1,4 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { secretScopeKey } from '../scopes/scope-keys.ts';
 
 /**
  * Capability tokens: HMAC-SHA256 over (launch id, capability, scope) under a key that is
@@ -21,7 +22,7 @@ export class CapabilityTokens {
   /** The tokens a tool process receives at `welcome`: one per secret its sandbox names. */
   forSecrets(launchId: string, secrets: readonly string[]): Record<string, string> {
     const tokens: Record<string, string> = {};
-    for (const name of secrets) tokens[`access-secret:${name}`] = this.mint(launchId, 'access-secret', name);
+    for (const name of secrets) tokens[secretScopeKey(name)] = this.mint(launchId, 'access-secret', name);
     return tokens;
   }
 }

@@ -1,7 +1,8 @@
 import { lstatSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { PluginRuntimeError } from '../errors.ts';
-import { type Grants, pathGrantCovers } from './grants.ts';
+import { pathContains } from '../scopes/path-scope.ts';
+import type { Grants } from './grants.ts';
 import { isSetIdFile } from './setid-sweep.ts';
 
 /** A grant tree larger than this is refused rather than half-checked. */
@@ -29,7 +30,7 @@ function refused(mode: string, root: string, where: string, why: string): Plugin
  * @throws PluginRuntimeError `grant_refused`
  */
 export function checkGrantedTrees(grants: Pick<Grants, 'read' | 'write'>): void {
-  const writable = (where: string) => grants.write.some((granted) => pathGrantCovers(granted, where));
+  const writable = (where: string) => grants.write.some((granted) => pathContains(granted, where));
   let budget = MAX_ENTRIES_CHECKED;
   for (const mode of ['read', 'write'] as const) {
     const roots = grants[mode];
@@ -53,7 +54,7 @@ export function checkGrantedTrees(grants: Pick<Grants, 'read' | 'write'>): void 
           } catch {
             throw refused(mode, root, current, `is a dangling symlink (to ${readlinkSync(current)})`);
           }
-          if (!roots.some((granted) => pathGrantCovers(granted, target))) {
+          if (!roots.some((granted) => pathContains(granted, target))) {
             throw refused(mode, root, current, `is a symlink leading out of the grant (to ${target})`);
           }
         } else if (stat.isDirectory()) {

@@ -1,8 +1,10 @@
 import type { Capabilities } from '../manifest/manifest-schema.ts';
 import { hostDenied, specialRangeOf } from '../policy/network-ranges.ts';
 import type { ResolvedPolicy } from '../policy/resolved-policy.ts';
-import { namesTree, overlaps, sensitiveTreesTouched } from '../policy/sensitive-paths.ts';
-import { type GrantDecision, type Grants, networkGrantCovers, pathGrantCovers } from './grants.ts';
+import { namesTree, sensitiveTreesTouched } from '../policy/sensitive-paths.ts';
+import { networkGrantCovers } from '../scopes/network-scope.ts';
+import { pathContains, pathsOverlap } from '../scopes/path-scope.ts';
+import type { GrantDecision, Grants } from './grants.ts';
 
 /**
  * What the operator allows. No policy: nothing but `provide-tools`. `allowDeclared`
@@ -64,19 +66,19 @@ function decideSecret(plugin: string, name: string, p: GrantPolicy): Verdict {
 export const NEVER_GRANTED_TREES: readonly string[] = ['/proc'];
 
 function decidePath(plugin: string, mode: 'read' | 'write', target: string, p: GrantPolicy): Verdict {
-  const never = NEVER_GRANTED_TREES.find((tree) => overlaps(target, tree));
+  const never = NEVER_GRANTED_TREES.find((tree) => pathsOverlap(target, tree));
   if (never) return refuse(`never granted: ${target} is or holds ${never}, which the host's realpath reads as the host's own process`);
-  const protectedPath = (p.protectedPaths ?? []).find((entry) => overlaps(target, entry));
+  const protectedPath = (p.protectedPaths ?? []).find((entry) => pathsOverlap(target, entry));
   if (protectedPath) return refuse(`runtime-protected path ${protectedPath} is never granted`);
   const policy = p.policy;
   if (policy) {
-    const denied = policy.deny.paths.findIndex((deny) => overlaps(target, deny));
+    const denied = policy.deny.paths.findIndex((deny) => pathsOverlap(target, deny));
     if (denied !== -1) return refuse(`policy deny.paths[${denied}] ("${policy.deny.paths[denied]}")`);
   }
   if (p.allowDeclared) return ALLOW_DECLARED;
   if (!policy) return NO_POLICY;
   const entries = policy.plugins.get(plugin)?.[mode] ?? [];
-  const index = entries.findIndex((entry) => pathGrantCovers(entry, target));
+  const index = entries.findIndex((entry) => pathContains(entry, target));
   if (index === -1) return refuse(`not inside policy plugins.${plugin}.access-filesystem.${mode}`);
   const entry = entries[index]!;
   const unnamed = sensitiveTreesTouched(target).find((tree) => !namesTree(entry, tree) && entry !== target);

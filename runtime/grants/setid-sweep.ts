@@ -1,6 +1,6 @@
 import { closeSync, constants, chmodSync, fchmodSync, fstatSync, lstatSync, openSync, readdirSync, type Stats } from 'node:fs';
 import path from 'node:path';
-import { pathGrantCovers } from './grants.ts';
+import { pathContains } from '../scopes/path-scope.ts';
 
 /** The set-user-id and set-group-id mode bits. */
 export const SETID_BITS = 0o6000;
@@ -21,7 +21,7 @@ export function withoutSetId(mode: number): number {
 /** The roots to walk: each granted tree once, a tree inside another left to the outer one. */
 export function outermostRoots(roots: readonly string[]): string[] {
   const unique = [...new Set(roots)];
-  return unique.filter((root) => !unique.some((other) => other !== root && pathGrantCovers(other, root)));
+  return unique.filter((root) => !unique.some((other) => other !== root && pathContains(other, root)));
 }
 
 /** A mode's permission bits as four octal digits, as `chmod` takes them (`4755`). */

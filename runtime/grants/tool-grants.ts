@@ -1,5 +1,7 @@
 import { PluginRuntimeError } from '../errors.ts';
-import { type Grants, networkGrantCovers, pathGrantCovers } from './grants.ts';
+import { networkGrantCovers } from '../scopes/network-scope.ts';
+import { pathContains } from '../scopes/path-scope.ts';
+import type { Grants } from './grants.ts';
 
 /** A tool's sandbox with its filesystem paths canonicalised. */
 export interface ResolvedSandbox {
@@ -24,7 +26,7 @@ function excess(sandbox: ResolvedSandbox, ceiling: Grants): Excess[] {
   });
   for (const mode of ['read', 'write'] as const) {
     sandbox[mode].forEach((entry, i) => {
-      if (!ceiling[mode].some((grant) => pathGrantCovers(grant, entry))) {
+      if (!ceiling[mode].some((grant) => pathContains(grant, entry))) {
         found.push({ field: `filesystem.${mode}.${i}`, entry });
       }
     });

@@ -17,7 +17,7 @@ import { createSpawnPacer } from '../supervisor/spawn-pacer.ts';
 import { createToolPools } from './create-tool-pools.ts';
 import { PluginHandle } from './plugin-handle.ts';
 import { type PreparedPlugin, preparePlugin } from './prepare-plugin.ts';
-import { canonicalisePath } from '../grants/resolve-paths.ts';
+import { canonicalisePath } from '../scopes/canonicalise-path.ts';
 import { LoadsInFlight } from './loads-in-flight.ts';
 import { defaultStateDir, prepareStateDir } from './state-dir.ts';
 

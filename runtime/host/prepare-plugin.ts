@@ -3,7 +3,7 @@ import { PluginRuntimeError } from '../errors.ts';
 import type { LaunchConfig } from '../config/launch-config.ts';
 import { computeGrants, declaredScopes, type GrantPolicy, type ResolvedCapabilities } from '../grants/compute-grants.ts';
 import type { GrantDecision, Grants } from '../grants/grants.ts';
-import { canonicalisePath } from '../grants/resolve-paths.ts';
+import { canonicalisePath } from '../scopes/canonicalise-path.ts';
 import { computeToolGrants, type ResolvedSandbox } from '../grants/tool-grants.ts';
 import { buildDenoArgv } from '../launch/deno-argv.ts';
 import { type LoadedManifest, loadManifest } from '../manifest/load-manifest.ts';

@@ -3,6 +3,7 @@ import path from 'node:path';
 import * as v from 'valibot';
 import { PluginRuntimeError } from '../errors.ts';
 import { describeSchemaIssues, type SchemaIssue, toSchemaIssues } from '../schema-issues.ts';
+import { pathContains } from '../scopes/path-scope.ts';
 import { type ArgumentValidator, createInputSchemaCompiler, ManifestBudgetExceeded } from './input-validator.ts';
 import { type Manifest, ManifestSchema, MAX_TOOLS } from './manifest-schema.ts';
 import { fileKind, readRegularFile } from './read-regular-file.ts';
@@ -55,12 +56,6 @@ export function parseManifest(input: unknown, manifestPath = 'manifest.json'): M
   return result.output;
 }
 
-/** True when `child` is `parent` or inside it (both canonical). */
-export function isInside(parent: string, child: string): boolean {
-  const relative = path.relative(parent, child);
-  return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
-}
-
 /**
  * Reads, validates and resolves a plugin manifest.
  *
@@ -88,7 +83,7 @@ export function loadManifest(manifestFile: string): LoadedManifest {
   } else {
     try {
       entryPath = realpathSync(entryPath);
-      if (!isInside(pluginDir, entryPath)) issues.push(issue('entry', 'a file inside the plugin folder', manifest.entry));
+      if (!pathContains(pluginDir, entryPath)) issues.push(issue('entry', 'a file inside the plugin folder', manifest.entry));
       else {
         // stat, never open: a FIFO entry must be refused, not waited on.
         const stats = statSync(entryPath);

@@ -1,5 +1,5 @@
 import { BlockList, isIP } from 'node:net';
-import { parseNetworkHost } from '../grants/grants.ts';
+import { parseNetworkHost } from '../scopes/network-scope.ts';
 
 export type SpecialRange = 'loopback' | 'private' | 'link-local' | 'metadata' | 'unspecified';
 

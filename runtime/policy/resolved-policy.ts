@@ -1,10 +1,10 @@
 import path from 'node:path';
 import * as v from 'valibot';
 import { PluginRuntimeError } from '../errors.ts';
-import { canonicalisePath } from '../grants/resolve-paths.ts';
 import { readRegularFile } from '../manifest/read-regular-file.ts';
 import { reservedKeyIssues } from '../manifest/reserved-keys.ts';
 import { describeSchemaIssues, toSchemaIssues } from '../schema-issues.ts';
+import { canonicalisePath } from '../scopes/canonicalise-path.ts';
 import { type LimitsPolicy, type PolicyInput, PolicySchema } from './policy-schema.ts';
 
 /** Largest policy file read, in bytes: far more than any operator writes, and never a FIFO waited on. */

@@ -2,7 +2,7 @@ import { symlinkSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { computeGrants, NEVER_GRANTED_TREES } from '../../runtime/grants/compute-grants.ts';
-import { canonicalisePath } from '../../runtime/grants/resolve-paths.ts';
+import { canonicalisePath } from '../../runtime/scopes/canonicalise-path.ts';
 import { resolvePolicy } from '../../runtime/policy/resolved-policy.ts';
 
 const PLUGIN = 'plug';

@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import t from 'tap';
-import { networkGrantCovers, parseNetworkHost, pathGrantCovers } from '../../runtime/grants/grants.ts';
+import { networkGrantCovers, parseNetworkHost } from '../../runtime/scopes/network-scope.ts';
 
 t.test('parseNetworkHost splits host, host:port and bracketed IPv6', async (t) => {
   t.same(parseNetworkHost('Example.TEST'), { host: 'example.test', port: null });
@@ -29,17 +30,22 @@ t.test('a host grant covers neither other hosts nor its subdomains', async (t) =
   t.notOk(networkGrantCovers('127.0.0.1', '127.0.0.10'));
 });
 
-t.test('a path grant covers itself and what lies inside it', async (t) => {
-  t.ok(pathGrantCovers('/data', '/data'));
-  t.ok(pathGrantCovers('/data', '/data/file.txt'));
-  t.ok(pathGrantCovers('/data', '/data/deep/er/file'));
-  t.ok(pathGrantCovers('/data/', '/data/file.txt'));
-  t.ok(pathGrantCovers('/', '/anything'));
+const label = fc.stringMatching(/^[a-z0-9]{1,8}$/);
+const hostName = fc.array(label, { minLength: 1, maxLength: 3 }).map((labels) => labels.join('.'));
+const port = fc.integer({ min: 1, max: 65535 }).map(String);
+
+t.test('a bare host grant covers that host on every port, in any letter case', async (t) => {
+  fc.assert(fc.property(hostName, port, (host, p) => networkGrantCovers(host, `${host.toUpperCase()}:${p}`) && networkGrantCovers(host.toUpperCase(), host)));
+  t.pass();
 });
 
-t.test('a path grant does not cover a sibling that shares its prefix', async (t) => {
-  t.notOk(pathGrantCovers('/data', '/data2'));
-  t.notOk(pathGrantCovers('/data', '/data2/file'));
-  t.notOk(pathGrantCovers('/data', '/data.bak'));
-  t.notOk(pathGrantCovers('/data/in', '/data'), 'nor its parent');
+t.test('a host:port grant covers that port only, and never another host or a subdomain', async (t) => {
+  fc.assert(
+    fc.property(hostName, port, port, label, (host, granted, wanted, sub) =>
+      networkGrantCovers(`${host}:${granted}`, `${host}:${wanted}`) === (granted === wanted) &&
+      !networkGrantCovers(`${host}:${granted}`, host) &&
+      !networkGrantCovers(host, `${sub}.${host}`) &&
+      !networkGrantCovers(host, `${host}.${sub}`)),
+  );
+  t.pass();
 });

@@ -5,7 +5,8 @@ import path from 'node:path';
  * Canonicalises a manifest path: resolved against the plugin folder, then realpath'd.
  * A path that does not exist yet (a write target) keeps its missing tail under the
  * canonical form of its nearest existing ancestor, so a symlinked ancestor still
- * grants the real location, never the link.
+ * grants the real location, never the link. What it returns is what path-scope.ts's
+ * checks expect.
  */
 export function canonicalisePath(pluginDir: string, entry: string): string {
   const absolute = path.resolve(pluginDir, entry);

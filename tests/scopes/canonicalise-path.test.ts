@@ -1,7 +1,7 @@
 import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
-import { canonicalisePath } from '../../runtime/grants/resolve-paths.ts';
+import { canonicalisePath } from '../../runtime/scopes/canonicalise-path.ts';
 
 t.test('canonicalisePath resolves a relative entry against the plugin folder', async (t) => {
   const dir = realpathSync(t.testdir({ plugin: { data: {} } }));

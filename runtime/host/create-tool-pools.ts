@@ -39,7 +39,7 @@ export interface ToolPoolDeps {
 
 /** One pool per tool of a prepared plugin, each creating processes with exactly that tool's grants. */
 export function createToolPools(prepared: PreparedPlugin, deps: ToolPoolDeps): Map<string, ToolPool> {
-  const plugin = prepared.loaded.manifest.name;
+  const plugin = prepared.manifest.name;
   const { limits } = prepared;
   const pools = new Map<string, ToolPool>();
   for (const tool of prepared.tools) {

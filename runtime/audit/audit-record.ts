@@ -1,34 +1,86 @@
+import type { GrantDecision, Grants } from '../grants/grants.ts';
 import { newId } from '../new-id.ts';
+import type { ToolState } from '../supervisor/tool-states.ts';
+
+/** An interface's fields as a plain object type, so a record reads as a `Record<string, unknown>` too. */
+type Plain<T> = { [K in keyof T]: T[K] };
+
+/**
+ * What each audit record type carries beyond `type`, `plugin`, `tool` and `launchId`.
+ * One row per type: a new record type is one row here.
+ */
+export interface AuditDetailsByType {
+  /** One declared scope and the rule that granted or refused it (`reason` repeats the rule). */
+  grant_decision: Plain<GrantDecision> & { reason: string };
+  /** A granted tree held a symlink leading out or a hard-linked file; the launch was refused. */
+  grant_refused: { reason: string };
+  /** A tool process was spawned: Deno's exact argv, what wraps it (OS layers), its grants. */
+  launch: { argv: string[]; wrapper: string[]; grants: Grants; pid: number | null };
+  handshake_ok: {};
+  /** Why the handshake failed (`bad_token`, `timeout`, `replay`, `garbage`, …). */
+  handshake_failed: { reason: string };
+  /**
+   * A capability request that was not granted. `suppressingFurther`: the per-process budget
+   * of denial records is spent; the rest are counted in the `exit` record.
+   */
+  capability_denied: { capability: string; scope?: string; reason: string; suppressingFurther?: boolean };
+  /** The channel broke protocol; the counters of a full outbound queue when that was why. */
+  protocol_violation: {
+    reason: string;
+    detail: string;
+    queuedBytes?: number;
+    withheldBytes?: number;
+    frameBytes?: number;
+    maxQueuedBytes?: number;
+    peakQueuedBytes?: number;
+  };
+  kill: { reason: string; signal: string };
+  /** The process ended; how many denials and replies went unrecorded or withheld. */
+  exit: { exitCode: number | null; signal: string | null; denialsUnrecorded?: number; repliesWithheld?: number };
+  shutdown: { reason: string };
+  /** A state change of a tool (the handle's `state` event). */
+  state: { state: ToolState; reason?: string };
+  /** A set-id bit found on a file in a writable tree and stripped; modes in octal. */
+  setid_stripped: { path: string; oldMode: string; newMode: string };
+  setid_sweep_incomplete: { reason: string };
+}
 
 /** Every security-relevant event the runtime records. */
-export type AuditType =
-  | 'grant_decision'
-  | 'grant_refused'
-  | 'launch'
-  | 'handshake_ok'
-  | 'handshake_failed'
-  | 'capability_denied'
-  | 'protocol_violation'
-  | 'kill'
-  | 'exit'
-  | 'shutdown'
-  | 'state'
-  | 'setid_stripped'
-  | 'setid_sweep_incomplete';
+export type AuditType = keyof AuditDetailsByType;
 
-/** What a component supplies for a record; id and time are stamped by the auditor. */
-export interface AuditFields {
-  type: AuditType;
+/** Fields every record has: the plugin, and the tool and launch when the event concerns one. */
+type AuditSubject = {
   plugin: string;
   tool?: string;
   launchId?: string;
-  reason?: string;
-  [field: string]: unknown;
-}
+};
 
-/** One audit record: a JSON-lines row with a ULID and a time. Never holds a secret's value. */
-export type AuditRecord = AuditFields & { id: string; time: string };
+type DetailKey = { [T in AuditType]: keyof AuditDetailsByType[T] }[AuditType];
 
+/**
+ * One record type's fields. Every other type's fields are declared absent (`?: never`),
+ * so a record that has not been narrowed by `type` can still be read field by field
+ * (`record.reason` is `string | undefined`), and narrowing by `type` gives the exact shape.
+ */
+type FieldsOf<T extends AuditType> = { type: T } & AuditSubject & AuditDetailsByType[T] & {
+  [K in Exclude<DetailKey, keyof AuditDetailsByType[T]>]?: never;
+};
+
+/** What a component supplies for a record, discriminated on `type`; id and time are stamped by the auditor. */
+export type AuditFields<T extends AuditType = AuditType> = { [K in T]: FieldsOf<K> }[T];
+
+/**
+ * One audit record: a JSON-lines row with a ULID and a time, discriminated on `type`.
+ * Never holds a secret's value.
+ *
+ * @example
+ * onAudit: (record) => {
+ *   if (record.type === 'launch') console.log(record.launchId, record.argv.join(' '));
+ * }
+ */
+export type AuditRecord<T extends AuditType = AuditType> = AuditFields<T> & { id: string; time: string };
+
+/** Receives every audit record, synchronously, as the event happens. */
 export type AuditSink = (record: AuditRecord) => void;
 
 /** Stamps a record with a ULID and the time, and hands it to the sink. A failing sink never breaks the runtime. */

@@ -6,14 +6,9 @@ interface Issue {
   received?: string;
 }
 
-/** The field issues a runtime error carries (`manifest_invalid`, `invalid_arguments`), if any. */
-export function issuesOf(error: unknown): Issue[] {
-  if (!isPluginRuntimeError(error)) return [];
-  const issues = error.details?.['issues'];
-  if (!Array.isArray(issues)) return [];
-  return issues.filter(
-    (issue): issue is Issue => typeof issue?.path === 'string' && typeof issue?.message === 'string',
-  );
+/** The field issues a runtime error carries (`manifest_invalid`, `invalid_arguments`, …), if any. */
+export function issuesOf(error: unknown): readonly Issue[] {
+  return (isPluginRuntimeError(error) && error.details?.issues) || [];
 }
 
 /** The error as `--json` prints it: code and message only, never a stack. */

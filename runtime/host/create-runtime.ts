@@ -15,8 +15,8 @@ import { checkDenoVersion, resolveDenoPath } from '../launch/deno-binary.ts';
 import { detectOsLayers, type OsLayers } from '../launch/os-limits.ts';
 import { createSpawnPacer } from '../supervisor/spawn-pacer.ts';
 import { createToolPools } from './create-tool-pools.ts';
-import { PluginHandle } from './plugin-handle.ts';
-import { type PreparedPlugin, preparePlugin } from './prepare-plugin.ts';
+import { type PluginHandle, RuntimePluginHandle } from './plugin-handle.ts';
+import { inspection, type PreparedPlugin, preparePlugin } from './prepare-plugin.ts';
 import { canonicalisePath } from '../scopes/canonicalise-path.ts';
 import { LoadsInFlight } from './loads-in-flight.ts';
 import { defaultStateDir, prepareStateDir } from './state-dir.ts';
@@ -29,6 +29,7 @@ export interface PluginLogLine {
   line: string;
 }
 
+/** What {@link createRuntime} takes; every field is optional. */
 export interface RuntimeOptions {
   /** Deno binary; default `MANASVI_DENO`, else the `deno` npm package's binary. */
   denoPath?: string;
@@ -69,27 +70,65 @@ export interface ActiveLayers {
   mountNamespace: false;
 }
 
+/** Per-load overrides for `load` and `inspect`. */
 export interface LoadOptions {
   /** Development only: grant everything this manifest declares. */
   allowDeclared?: boolean;
 }
 
-/** The host: loads plugins, and stops them all on close. */
+/** The host: loads plugins, and stops them all on close. Made by {@link createRuntime}. */
 export interface Runtime {
   /** The validated launch config in force. */
   readonly config: LaunchConfig;
   /** The enforcement layers active on this host, for the operator to see at start. */
   readonly layers: ActiveLayers;
-  /** Validates, grants and bundles a plugin and returns its handle; processes start on first call. */
+  /**
+   * Validates, grants and bundles a plugin and returns its handle; processes start on first call.
+   * Every decision is audited (`grant_decision`), a refused load's too.
+   *
+   * @param manifestPath the plugin's `manifest.json`
+   * @param options development overrides for this load
+   * @returns the plugin's handle
+   * @throws PluginRuntimeError `manifest_invalid`, `sandbox_exceeds_grants` (with
+   *   `loadDecisions`), `import_refused`, `bundle_failed`, `deno_unsupported`,
+   *   `load_timeout`, `runtime_closed`.
+   * @example
+   * const notes = await runtime.load('plugins/notes/manifest.json');
+   * console.log(notes.refused);
+   */
   load(manifestPath: string, options?: LoadOptions): Promise<PluginHandle>;
-  /** What `load` would grant and launch, without starting anything. */
+  /**
+   * What `load` would grant and launch, without starting anything.
+   *
+   * @param manifestPath the plugin's `manifest.json`
+   * @param options development overrides, as for `load`
+   * @returns the manifest, its paths, grants, decisions, each tool's grants and argv, the bundle and the limits
+   * @throws PluginRuntimeError the same codes as `load`.
+   * @example
+   * const prepared = await runtime.inspect('plugins/notes/manifest.json');
+   * for (const tool of prepared.tools) console.log(tool.name, tool.argv.join(' '));
+   */
   inspect(manifestPath: string, options?: LoadOptions): Promise<PreparedPlugin>;
   /**
    * What `updatedManifestPath` asks for beyond the approved manifest: every scope an update
    * would widen, so an operator never widens a plugin silently. Both manifests are validated.
+   *
+   * @param approvedManifestPath the manifest the operator approved
+   * @param updatedManifestPath the update
+   * @returns every widened scope; empty when the update asks for nothing more
+   * @throws PluginRuntimeError `manifest_invalid`.
+   * @example
+   * const widened = runtime.compare('approved/manifest.json', 'update/manifest.json');
+   * if (widened.length > 0) throw new Error('the update needs approval');
    */
   compare(approvedManifestPath: string, updatedManifestPath: string): WidenedScope[];
-  /** Stops every process of every plugin (shutdown → ack → SIGKILL after the grace period). */
+  /**
+   * Stops every process of every plugin (shutdown → ack → SIGKILL after the grace period);
+   * a load in flight ends with `runtime_closed`, and so does every later `load`.
+   *
+   * @example
+   * await runtime.close();
+   */
   close(): Promise<void>;
 }
 
@@ -123,6 +162,8 @@ function defaultLog({ plugin, tool, line }: PluginLogLine): void {
 /**
  * Creates a runtime. Options are normalised and validated here, once.
  *
+ * @param options Deno, launch config, state folder, policy, secrets and where logs and audit records go
+ * @returns the runtime; nothing is launched until a plugin's tool is called
  * @throws PluginRuntimeError `config_invalid`, `deno_not_found`; `deno_unsupported` from
  *   the first `load` when the Deno binary is older than deno-launch.json allows.
  * @example
@@ -162,7 +203,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
   const tokens = new TokenRegistry();
   const layers = detectOsLayers();
   const pacer = createSpawnPacer();
-  const handles = new Set<PluginHandle>();
+  const handles = new Set<RuntimePluginHandle>();
   const loads = new LoadsInFlight(config.load.timeoutMs);
   let denoChecked: Promise<string> | null = null;
   let closed = false;
@@ -179,12 +220,11 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     };
     try {
       const prepared = await preparePlugin(manifestPath, { allowDeclared, policy, protectedPaths }, config, bundleDir, signal);
-      recordDecisions(prepared.loaded.manifest.name, prepared.decisions);
+      recordDecisions(prepared.manifest.name, prepared.decisions);
       return prepared;
     } catch (error) {
       // A load refused for its grants still leaves the decisions, and their rules, on record.
-      const details = isPluginRuntimeError(error) ? error.details : undefined;
-      if (Array.isArray(details?.['decisions'])) recordDecisions(String(details['plugin']), details['decisions'] as GrantDecision[]);
+      if (isPluginRuntimeError(error) && error.loadDecisions) recordDecisions(error.loadDecisions.plugin, error.loadDecisions.decisions);
       throw error;
     }
   };
@@ -204,14 +244,14 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
       networkNamespace: layers.unshare !== null,
       mountNamespace: false,
     },
-    inspect: (manifestPath, loadOptions = {}) => prepare(manifestPath, loadOptions),
+    inspect: async (manifestPath, loadOptions = {}) => inspection(await prepare(manifestPath, loadOptions)),
     compare: (approved, updated) => widenedScopes(loadManifest(approved).manifest, loadManifest(updated).manifest),
     async load(manifestPath, loadOptions = {}) {
       const prepared = await prepare(manifestPath, loadOptions);
       // close() may have begun between the preparation settling and this continuation running.
       refuseIfClosed();
-      const plugin = prepared.loaded.manifest.name;
-      let handle: PluginHandle | undefined;
+      const plugin = prepared.manifest.name;
+      let handle: RuntimePluginHandle | undefined;
       const pools = createToolPools(prepared, {
         config,
         denoPath,
@@ -225,7 +265,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
         onLog: (tool, launchId, line) => shielded(() => onLog({ plugin, tool, launchId, line })),
         onState: (event) => shielded(() => handle?.emit('state', event)),
       });
-      handle = new PluginHandle(prepared, pools, config);
+      handle = new RuntimePluginHandle(prepared, pools, config);
       handles.add(handle);
       return handle;
     },

@@ -10,24 +10,17 @@ import { type OsLayers, wrapCommand } from '../launch/os-limits.ts';
 import type { SpawnPacer } from '../supervisor/spawn-pacer.ts';
 import { ToolPool } from '../supervisor/tool-pool.ts';
 import { ToolProcess } from '../supervisor/tool-process.ts';
+import type { ToolState } from '../supervisor/tool-states.ts';
 import type { PreparedPlugin } from './prepare-plugin.ts';
 
 /** A state change of one tool of a plugin, as the handle emits it. */
 export interface ToolStateEvent {
   tool: string;
-  state: 'starting' | 'ready' | 'busy' | 'idle' | 'unresponsive' | 'crashed' | 'restarting' | 'parked' | 'unparked' | 'stopped';
+  state: ToolState;
   launchId?: string;
   reason?: string;
 }
 
-/**
- * Every state change is audited (issue 4: the handle's state events "go to the audit log"),
- * busy/idle included: they mark the moves between no call in flight and some, so the log
- * shows when a tool's code was running.
- */
-const AUDITED = new Set<ToolStateEvent['state']>([
-  'starting', 'ready', 'busy', 'idle', 'unresponsive', 'crashed', 'restarting', 'parked', 'unparked', 'stopped',
-]);
 
 export interface ToolPoolDeps {
   config: LaunchConfig;
@@ -46,14 +39,14 @@ export interface ToolPoolDeps {
 
 /** One pool per tool of a prepared plugin, each creating processes with exactly that tool's grants. */
 export function createToolPools(prepared: PreparedPlugin, deps: ToolPoolDeps): Map<string, ToolPool> {
-  const plugin = prepared.loaded.manifest.name;
+  const plugin = prepared.manifest.name;
   const { limits } = prepared;
   const pools = new Map<string, ToolPool>();
   for (const tool of prepared.tools) {
     const emit = (event: ToolStateEvent) => {
-      if (AUDITED.has(event.state)) {
-        deps.audit({ type: 'state', plugin, tool: tool.name, state: event.state, launchId: event.launchId, reason: event.reason });
-      }
+      // Every state change is audited (issue 4: the handle's state events "go to the audit
+      // log"), busy/idle included: they mark when a tool's code was running.
+      deps.audit({ type: 'state', plugin, tool: tool.name, state: event.state, launchId: event.launchId, reason: event.reason });
       deps.onState(event);
     };
     const create = () => {

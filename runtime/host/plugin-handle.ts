@@ -5,8 +5,9 @@ import type { GrantDecision, Grants } from '../grants/grants.ts';
 import type { Manifest } from '../manifest/manifest-schema.ts';
 import type { ToolPool } from '../supervisor/tool-pool.ts';
 import type { ToolStateEvent } from './create-tool-pools.ts';
-import type { PreparedPlugin, PreparedTool } from './prepare-plugin.ts';
+import type { PluginPlan, PreparedTool } from './prepare-plugin.ts';
 
+/** Per-call options for {@link PluginHandle.call}. */
 export interface CallOptions {
   /** Deadline for this call; capped by deno-launch.json's `calls.maxTimeoutMs`. */
   timeoutMs?: number;
@@ -14,49 +15,120 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
-/** A loaded plugin: its grants, its tools, and calls into them. Emits `state` ({@link ToolStateEvent}). */
-export class PluginHandle extends EventEmitter<{ state: [ToolStateEvent] }> {
+/**
+ * A loaded plugin: its grants, its tools, and calls into them. Returned by
+ * `runtime.load`; only the runtime makes one.
+ *
+ * @example
+ * const echo = await runtime.load('manifests/examples/echo/manifest.json');
+ * echo.on('state', ({ tool, state }) => console.log(tool, state));
+ * console.log(await echo.call('echo', { text: 'hi' }));
+ */
+export interface PluginHandle {
+  readonly name: string;
+  readonly version: string;
+  readonly manifest: Manifest;
+  /** What the plugin is granted: the ceiling for its tools. */
+  readonly grants: Grants;
+  /** One decision per declared scope, granted or refused, with its rule. */
+  readonly decisions: readonly GrantDecision[];
+  /** Each tool with its own grants and exact Deno argv. */
+  readonly tools: readonly PreparedTool[];
+  /** Declared scopes the policy refused. */
+  readonly refused: GrantDecision[];
+
+  /**
+   * Calls a tool in its own sandboxed process (started on first use).
+   *
+   * @param tool a tool the manifest declares
+   * @param args the tool's arguments, checked against its input schema first (default `{}`)
+   * @param options the call's deadline and abort signal
+   * @returns the tool's JSON value
+   * @throws PluginRuntimeError `unknown_tool`, `invalid_arguments` (naming the path),
+   *   `timeout`, `cancelled`, `overloaded`, `tool_failed`, `handshake_failed`,
+   *   `protocol_violation`, `plugin_crashed`, `resource_exhausted`, `plugin_parked`,
+   *   `grant_refused`, `capability_denied`, `shutting_down`.
+   * @example
+   * const value = await plugin.call('echo', { text: 'hi' }, { timeoutMs: 5000 });
+   */
+  call(tool: string, args?: unknown, options?: CallOptions): Promise<unknown>;
+
+  /**
+   * Process ids of a tool's live processes (for operators and tests).
+   *
+   * @param tool the tool's name
+   * @returns one pid per live process; none for an unknown tool
+   * @example
+   * for (const pid of plugin.pids('echo')) console.log(pid);
+   */
+  pids(tool: string): number[];
+
+  /**
+   * Unparks a tool (or every tool) that crashed too often: its next call starts a fresh process.
+   *
+   * @param tool the tool to reset; omitted, every tool
+   * @example
+   * plugin.reset('echo');
+   */
+  reset(tool?: string): void;
+
+  /**
+   * Stops every process of this plugin (shutdown → ack → SIGKILL after the grace period);
+   * calls in flight and later calls end with `shutting_down`.
+   *
+   * @example
+   * await plugin.close();
+   */
+  close(): Promise<void>;
+
+  /**
+   * Listens to the state changes of the plugin's tools (each is in the audit log too).
+   *
+   * @param event `'state'`
+   * @param listener receives each {@link ToolStateEvent}
+   * @returns the handle
+   * @example
+   * plugin.on('state', ({ tool, state, reason }) => console.log(tool, state, reason ?? ''));
+   */
+  on(event: 'state', listener: (event: ToolStateEvent) => void): this;
+  /** Like {@link PluginHandle.on}, for the next state change only. */
+  once(event: 'state', listener: (event: ToolStateEvent) => void): this;
+  /** Removes a listener added with {@link PluginHandle.on} or {@link PluginHandle.once}. */
+  off(event: 'state', listener: (event: ToolStateEvent) => void): this;
+}
+
+/** The runtime's handle; internal: users see it as {@link PluginHandle}. */
+export class RuntimePluginHandle extends EventEmitter<{ state: [ToolStateEvent] }> implements PluginHandle {
   readonly name: string;
   readonly version: string;
   readonly manifest: Manifest;
   readonly grants: Grants;
   readonly decisions: readonly GrantDecision[];
   readonly tools: readonly PreparedTool[];
-  readonly #prepared: PreparedPlugin;
+  readonly #plan: PluginPlan;
   readonly #pools: ReadonlyMap<string, ToolPool>;
   readonly #config: LaunchConfig;
 
-  constructor(prepared: PreparedPlugin, pools: ReadonlyMap<string, ToolPool>, config: LaunchConfig) {
+  constructor(plan: PluginPlan, pools: ReadonlyMap<string, ToolPool>, config: LaunchConfig) {
     super();
-    this.#prepared = prepared;
+    this.#plan = plan;
     this.#pools = pools;
     this.#config = config;
-    this.manifest = prepared.loaded.manifest;
+    this.manifest = plan.manifest;
     this.name = this.manifest.name;
     this.version = this.manifest.version;
-    this.grants = prepared.grants;
-    this.decisions = prepared.decisions;
-    this.tools = prepared.tools;
+    this.grants = plan.grants;
+    this.decisions = plan.decisions;
+    this.tools = plan.tools;
   }
 
-  /** Declared scopes the policy refused. */
   get refused(): GrantDecision[] {
     return this.decisions.filter((decision) => !decision.granted);
   }
 
-  /**
-   * Calls a tool in its own sandboxed process (started on first use).
-   *
-   * @returns the tool's JSON value
-   * @throws PluginRuntimeError `unknown_tool`, `invalid_arguments` (naming the path),
-   *   `timeout`, `cancelled`, `tool_failed`, `handshake_failed`, `protocol_violation`,
-   *   `plugin_crashed`, `capability_denied`, `shutting_down`.
-   * @example
-   * const value = await plugin.call('echo', { text: 'hi' }, { timeoutMs: 5000 });
-   */
   async call(tool: string, args: unknown = {}, options: CallOptions = {}): Promise<unknown> {
     const pool = this.#pools.get(tool);
-    const validate = this.#prepared.loaded.inputValidators.get(tool);
+    const validate = this.#plan.inputValidators.get(tool);
     if (!pool || !validate) {
       throw new PluginRuntimeError('unknown_tool', `plugin ${this.name} has no tool "${tool}"`, {
         details: { tools: [...this.#pools.keys()] },
@@ -72,24 +144,29 @@ export class PluginHandle extends EventEmitter<{ state: [ToolStateEvent] }> {
     }
     const declared = this.tools.find((t) => t.name === tool)?.timeoutMs;
     const timeoutMs = Math.min(
-      options.timeoutMs ?? declared ?? this.#prepared.limits.defaultTimeoutMs,
+      options.timeoutMs ?? declared ?? this.#plan.limits.defaultTimeoutMs,
       this.#config.calls.maxTimeoutMs,
     );
     return pool.call(args, timeoutMs, options.signal);
   }
 
-  /** Process ids of a tool's live processes (for operators and tests). */
   pids(tool: string): number[] {
     return (this.#pools.get(tool)?.processes ?? []).flatMap((process) => (process.pid === undefined ? [] : [process.pid]));
   }
 
-  /** Unparks a tool (or every tool) that crashed too often: its next call starts a fresh process. */
   reset(tool?: string): void {
     for (const [name, pool] of this.#pools) if (tool === undefined || tool === name) pool.reset();
   }
 
-  /** Stops every process of this plugin. */
   async close(): Promise<void> {
     await Promise.all([...this.#pools.values()].map((pool) => pool.close('plugin closed')));
   }
 }
+
+/**
+ * `value instanceof PluginHandle` for the public name, which has no constructor to call:
+ * true for a handle the runtime returned.
+ */
+export const PluginHandle: { readonly [Symbol.hasInstance]: (value: unknown) => value is PluginHandle } = Object.freeze({
+  [Symbol.hasInstance]: (value: unknown): value is PluginHandle => value instanceof RuntimePluginHandle,
+});

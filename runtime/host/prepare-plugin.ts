@@ -7,14 +7,17 @@ import { canonicalisePath } from '../scopes/canonicalise-path.ts';
 import { computeToolGrants, type ResolvedSandbox } from '../grants/tool-grants.ts';
 import { buildDenoArgv } from '../launch/deno-argv.ts';
 import { type LoadedManifest, loadManifest } from '../manifest/load-manifest.ts';
-import type { ToolDefinition } from '../manifest/manifest-schema.ts';
+import type { ArgumentValidator } from '../manifest/input-validator.ts';
+import type { Manifest, ToolDefinition } from '../manifest/manifest-schema.ts';
 import { type EffectiveLimits, effectiveLimits } from '../supervisor/effective-limits.ts';
 
 /** One tool as the host will launch it. */
 export interface PreparedTool {
   name: string;
   description: string;
+  /** The tool's input JSON Schema, as the manifest declares it. */
   input: Record<string, unknown>;
+  /** The tool's own call deadline from the manifest, if it declares one. */
   timeoutMs: number | undefined;
   /** Exactly what this tool's process is granted. */
   grants: Grants;
@@ -22,18 +25,36 @@ export interface PreparedTool {
   argv: string[];
 }
 
-/** Everything known about a plugin before any process starts. */
+/** Everything an operator needs to know about a plugin before any process starts: what `inspect` returns. */
 export interface PreparedPlugin {
-  loaded: LoadedManifest;
+  /** The validated manifest. */
+  manifest: Manifest;
+  /** The manifest file, canonical and absolute. */
+  manifestPath: string;
+  /** The plugin's folder (the manifest's), canonical and absolute. */
+  pluginDir: string;
+  /** The entry module the bundle is built from. */
+  entryPath: string;
   /** What the plugin is granted: its ceiling. */
   grants: Grants;
   /** One decision per declared scope, granted or refused, with its rule. */
   decisions: GrantDecision[];
   tools: PreparedTool[];
+  /** The self-contained bundle every tool process runs, and its SHA-256 (hex). */
   bundlePath: string;
   bundleSha256: string;
   /** The limits its processes run under (deno-launch.json, overridden by the policy). */
   limits: EffectiveLimits;
+}
+
+/** A prepared plugin as the runtime keeps it: with the compiled argument validators of its tools. */
+export interface PluginPlan extends PreparedPlugin {
+  inputValidators: ReadonlyMap<string, ArgumentValidator>;
+}
+
+/** The operator's view of a plan: a copy without the runtime's compiled validators. */
+export function inspection({ inputValidators: _validators, ...prepared }: PluginPlan): PreparedPlugin {
+  return prepared;
 }
 
 function resolveSandbox(loaded: LoadedManifest, tool: ToolDefinition): ResolvedSandbox {
@@ -72,7 +93,7 @@ export async function preparePlugin(
   config: LaunchConfig,
   bundleDir: string,
   signal?: AbortSignal,
-): Promise<PreparedPlugin> {
+): Promise<PluginPlan> {
   const loaded = loadManifest(manifestPath);
   const declared = resolveDeclared(loaded);
   const { grants, decisions } = computeGrants(declared, policy, loaded.manifest.name);
@@ -87,7 +108,8 @@ export async function preparePlugin(
     if (!(error instanceof PluginRuntimeError)) throw error;
     throw new PluginRuntimeError(error.code, error.message, {
       cause: error,
-      details: { ...error.details, plugin: loaded.manifest.name, decisions },
+      details: error.details,
+      loadDecisions: { plugin: loaded.manifest.name, decisions },
     });
   }
   const bundle = await bundlePlugin(loaded.entryPath, loaded.pluginDir, bundleDir, signal);
@@ -100,5 +122,18 @@ export async function preparePlugin(
     grants: granted,
     argv: buildDenoArgv({ config, grants: granted, bundlePath: bundle.bundlePath, heapMb: limits.heapMb }),
   }));
-  return { loaded, grants, decisions, tools, bundlePath: bundle.bundlePath, bundleSha256: bundle.sha256, limits };
+  const { manifest, pluginDir, entryPath, inputValidators } = loaded;
+  return {
+    manifest,
+    manifestPath: loaded.manifestPath,
+    pluginDir,
+    entryPath,
+    grants,
+    decisions,
+    tools,
+    bundlePath: bundle.bundlePath,
+    bundleSha256: bundle.sha256,
+    limits,
+    inputValidators,
+  };
 }

@@ -3,9 +3,7 @@ import { PluginRuntimeError } from '../errors.ts';
 import { type CrashHistory, EMPTY_HISTORY, recordCrash, restartDecision } from './restart-policy.ts';
 import type { SpawnPacer } from './spawn-pacer.ts';
 import type { ToolProcess } from './tool-process.ts';
-
-/** What the pool reports about its tool, on top of each process's own events. */
-export type PoolEvent = 'restarting' | 'parked' | 'unparked';
+import type { PoolEvent } from './tool-states.ts';
 
 export interface ToolPoolOptions {
   tool: string;

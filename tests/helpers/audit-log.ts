@@ -5,7 +5,7 @@ import { waitFor } from './wait-for.ts';
 export type AuditQuery = { type: AuditType } & Partial<Record<string, unknown>>;
 
 function matches(record: AuditRecord, query: AuditQuery): boolean {
-  return Object.entries(query).every(([key, value]) => record[key] === value);
+  return Object.entries(query).every(([key, value]) => (record as Readonly<Record<string, unknown>>)[key] === value);
 }
 
 /** Collects every audit record a runtime emits, for tests to query and wait on. */

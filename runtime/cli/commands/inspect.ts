@@ -51,9 +51,9 @@ function describeWidened(widened: WidenedScope[] | undefined, against: string | 
 function toJson(prepared: PreparedPlugin, policy: PolicyLabel, widened: WidenedScope[] | undefined) {
   return {
     ok: true,
-    plugin: prepared.loaded.manifest.name,
-    version: prepared.loaded.manifest.version,
-    manifest: prepared.loaded.manifestPath,
+    plugin: prepared.manifest.name,
+    version: prepared.manifest.version,
+    manifest: prepared.manifestPath,
     policy: { file: policy.file ?? null, allowDeclared: policy.allowDeclared },
     bundle: { path: prepared.bundlePath, sha256: prepared.bundleSha256 },
     grants: prepared.grants,
@@ -71,7 +71,7 @@ function toJson(prepared: PreparedPlugin, policy: PolicyLabel, widened: WidenedS
 }
 
 function toText(prepared: PreparedPlugin, policy: PolicyLabel, widened: WidenedScope[] | undefined, against?: string): string {
-  const { manifest, manifestPath } = prepared.loaded;
+  const { manifest, manifestPath } = prepared;
   const lines = [
     `plugin   ${manifest.name} ${manifest.version}`,
     `manifest ${manifestPath}`,
@@ -100,14 +100,12 @@ function toText(prepared: PreparedPlugin, policy: PolicyLabel, widened: WidenedS
 
 /** What a sandbox asked for that the policy did not grant, from a `sandbox_exceeds_grants` error. */
 function refusedFields(error: unknown): string[] {
-  if (!isPluginRuntimeError(error, 'sandbox_exceeds_grants')) return [];
-  const tool = error.details?.['tool'];
-  const refused = error.details?.['refused'];
-  if (typeof tool !== 'string' || !Array.isArray(refused)) return [];
-  const decisions = error.details?.['decisions'];
+  if (!isPluginRuntimeError(error, 'sandbox_exceeds_grants') || !error.details) return [];
+  const { tool, refused } = error.details;
+  const decisions = error.loadDecisions?.decisions;
   return [
-    ...refused.map((item: { field?: unknown; entry?: unknown }) => `  REFUSED  tools.${tool}.sandbox.${String(item.field)}: ${String(item.entry)}`),
-    ...(Array.isArray(decisions) ? ['', 'declared capabilities:', ...(decisions as GrantDecision[]).map((d) => `  ${describeDecision(d)}`)] : []),
+    ...refused.map(({ field, entry }) => `  REFUSED  tools.${tool}.sandbox.${field}: ${entry}`),
+    ...(decisions ? ['', 'declared capabilities:', ...decisions.map((d) => `  ${describeDecision(d)}`)] : []),
   ];
 }
 

@@ -33,7 +33,7 @@ async function validateOne(runtime: Runtime, manifest: string): Promise<Manifest
     // granted here, because whether the policy grants it is for `inspect`, not validity;
     // nothing is launched.
     const prepared = await runtime.inspect(manifest, { allowDeclared: true });
-    const { name, version } = prepared.loaded.manifest;
+    const { name, version } = prepared.manifest;
     const tools = prepared.tools.length;
     return {
       manifest,

@@ -1,18 +1,22 @@
 import type { PluginToHostMessage, SecretGetMessage } from '../../plugin-sdk/protocol/messages.ts';
-import { MAX_ERROR_MESSAGE_CHARS, PROTOCOL_VERSION } from '../../plugin-sdk/protocol/constants.ts';
 import { encodeFrame } from '../../plugin-sdk/protocol/frame.ts';
 import type { AuditFields } from '../audit/audit-record.ts';
+import { describeSecretRefusal, type SecretAnswer } from '../capabilities/secret-gate.ts';
+import { SecretRequests } from '../capabilities/secret-requests.ts';
+import type { GateAuthority, Refusal } from '../channel/channel-gate.ts';
 import { HostChannel } from '../channel/host-channel.ts';
+import type { ChannelState } from '../channel/message-catalogue.ts';
 import type { Violation } from '../channel/parse-inbound.ts';
 import type { LaunchConfig } from '../config/launch-config.ts';
 import { PluginRuntimeError } from '../errors.ts';
-import { printableText } from '../printable-text.ts';
 import type { Grants } from '../grants/grants.ts';
+import { LaunchHandshake } from '../handshake/launch-handshake.ts';
 import type { HandshakeFailureReason, TokenRegistry } from '../handshake/token-registry.ts';
 import { createProcessStorage, removeProcessStorage } from '../launch/process-storage.ts';
 import { type DenoProcess, spawnDeno } from '../launch/spawn-deno.ts';
 import { StderrLines } from '../launch/stderr-lines.ts';
 import { newId } from '../new-id.ts';
+import { CallLedger } from './call-ledger.ts';
 import { exitError, HEAP_EXHAUSTED } from './exit-error.ts';
 import { type ProcessWatches, startWatches } from './process-watches.ts';
 
@@ -21,13 +25,14 @@ export type ProcessState = 'launching' | 'handshaking' | 'ready' | 'draining' | 
 /** What the supervisor reports about a process, beyond its state. */
 export type ProcessEvent = 'starting' | 'ready' | 'busy' | 'idle' | 'unresponsive' | 'crashed' | 'stopped';
 
-
-
-/** Answers a plugin's `secret.get`: the value, or a typed refusal. Supplied by the capability layer. */
-export type SecretRequestHandler = (
+/**
+ * Reads the secret a `secret.get` names, once the channel gate has admitted it (granted,
+ * valid token): the value, or a typed refusal. Supplied by the capability layer.
+ */
+export type SecretReader = (
   request: SecretGetMessage,
   process: { launchId: string; inFlight: (callId: string) => boolean },
-) => Promise<{ ok: true; value: string } | { ok: false; code: string; message: string }>;
+) => Promise<SecretAnswer>;
 
 export interface ToolProcessOptions {
   plugin: string;
@@ -45,7 +50,9 @@ export interface ToolProcessOptions {
   tokens: TokenRegistry;
   /** Capability tokens handed over at `welcome`, minted for this launch. */
   capabilityTokens: (launchId: string) => Record<string, string>;
-  onSecretRequest: SecretRequestHandler;
+  /** What this launch holds, for the channel gate: the plugin's grants, the sandbox's, its tokens. */
+  authority: (launchId: string) => GateAuthority;
+  readSecret: SecretReader;
   audit: (fields: AuditFields) => void;
   onLog: (line: string, launchId: string) => void;
   onEvent?: (event: ProcessEvent, detail: { launchId: string; reason?: string }) => void;
@@ -53,49 +60,77 @@ export interface ToolProcessOptions {
   onSettled?: () => void;
 }
 
-interface PendingCall {
-  resolve(value: unknown): void;
-  reject(error: PluginRuntimeError): void;
-  cleanup(): void;
-}
-
-const HANDSHAKE_FRAME_FAULTS = new Set<Violation['reason']>([
-  'empty_frame', 'frame_too_large', 'not_json', 'not_object', 'stream_ended_mid_frame',
-]);
-
 /**
  * One Deno process serving one tool: spawn → handshake → registration → calls → stop.
  * Every call it accepts ends: with the plugin's result, or a typed error when the call's
  * deadline passes, its signal aborts, or the process breaks protocol, crashes or stops.
+ * It owns the lifecycle and wires the rest: the launch handshake (handshake/), the channel
+ * and its gate (channel/), the call ledger, secret requests (capabilities/).
  */
 export class ToolProcess {
   readonly launchId = newId();
+  /** The one state machine: the channel derives its state from this (see #channelState). */
   state: ProcessState = 'launching';
   /** Resolves once the process has exited and its outcome is recorded. */
   readonly exited: Promise<void>;
   readonly #o: ToolProcessOptions;
-  readonly #pending = new Map<string, PendingCall>();
-  /** Calls cancelled by the host whose late result is still allowed, with their kill timers. */
-  readonly #cancelled = new Map<string, NodeJS.Timeout>();
+  readonly #calls: CallLedger;
+  readonly #handshake: LaunchHandshake;
+  readonly #secrets: SecretRequests;
   #child!: DenoProcess;
   #denoDir!: string;
   #channel!: HostChannel;
   #stderr!: StderrLines;
-  #handshakeTimer: NodeJS.Timeout | undefined;
   #ready!: { promise: Promise<void>; resolve(): void; reject(error: PluginRuntimeError): void };
   #acked: (() => void) | undefined;
   #ended: PluginRuntimeError | null = null;
   #markExited!: () => void;
   #watches: ProcessWatches | undefined;
   #heapExhausted = false;
-  #denials = 0;
-  #denialsUnrecorded = 0;
   /** When the process became ready; the pool uses it to tell a healthy run from a crash loop. */
   readyAt = 0;
 
   constructor(options: ToolProcessOptions) {
     this.#o = options;
     this.exited = new Promise((resolve) => (this.#markExited = resolve));
+    const { config } = options;
+    this.#calls = new CallLedger({
+      tool: options.tool,
+      cancelGraceMs: config.calls.cancelGraceMs,
+      sendCall: (frame) => this.#channel.sendCall(frame),
+      send: (message) => this.#channel.send(message),
+      onBusy: () => this.#o.onEvent?.('busy', { launchId: this.launchId }),
+      onSettled: () => this.#o.onSettled?.(),
+      onIdle: () => {
+        if (this.state === 'ready') this.#o.onEvent?.('idle', { launchId: this.launchId });
+      },
+      onIgnoredCancel: (error) => this.#end(error, 'ignored cancel'),
+      onViolation: (violation) => this.#onViolation(violation, false),
+    });
+    this.#handshake = new LaunchHandshake({
+      launchId: this.launchId,
+      plugin: options.plugin,
+      tool: options.tool,
+      grants: options.grants,
+      timeoutMs: config.handshake.timeoutMs,
+      maxFrameBytes: config.channel.maxFrameBytes,
+      heartbeatIntervalMs: config.heartbeat.intervalMs,
+      tokens: options.tokens,
+      capabilityTokens: () => options.capabilityTokens(this.launchId),
+      send: (message) => this.#channel.send(message),
+      midFrame: () => this.#channel.midFrame,
+      onOpened: () => this.#audit({ type: 'handshake_ok' }),
+      onRegistered: () => this.#onRegistered(),
+      onFailed: (reason) => this.#handshakeFailed(reason),
+      onViolation: (violation) => this.#onViolation(violation, false),
+    });
+    this.#secrets = new SecretRequests({
+      auditDenialsPerLaunch: config.limits.auditDenialsPerLaunch,
+      read: (request) => options.readSecret(request, { launchId: this.launchId, inFlight: (callId) => this.#calls.has(callId) }),
+      send: (reply) => this.#channel.send(reply),
+      offer: (reply) => this.#channel.offer(reply),
+      audit: (record) => this.#audit(record),
+    });
   }
 
   /** The OS process id, once spawned. */
@@ -104,7 +139,7 @@ export class ToolProcess {
   }
 
   get inFlight(): number {
-    return this.#pending.size;
+    return this.#calls.size;
   }
 
   /** Spawns the process and resolves when it has registered its tool. */
@@ -137,7 +172,10 @@ export class ToolProcess {
       pid: this.#child.pid ?? null,
     });
     this.#channel = new HostChannel(this.#child.stdout, this.#child.stdin, config.channel, {
+      state: () => this.#channelState(),
+      authority: this.#o.authority(this.launchId),
       onMessage: (message) => this.#onMessage(message),
+      onRefused: (message, refusal) => this.#onRefused(message, refusal),
       onViolation: (violation, beforeFirst) => this.#onViolation(violation, beforeFirst),
     });
     this.#stderr = new StderrLines(
@@ -154,10 +192,7 @@ export class ToolProcess {
     );
     this.#child.on('close', (code: number | null, signal: NodeJS.Signals | null) => this.#onClose(code, signal));
     this.#child.on('error', () => {}); // a spawn failure also ends in 'close'
-    this.#handshakeTimer = setTimeout(() => {
-      // Part of a frame and nothing whole: the plugin wrote bytes that are not the protocol.
-      this.#failHandshake(this.#channel.midFrame ? 'garbage' : 'timeout');
-    }, config.handshake.timeoutMs);
+    this.#handshake.start();
     this.state = 'handshaking';
     return promise;
   }
@@ -181,18 +216,7 @@ export class ToolProcess {
         new PluginRuntimeError('invalid_arguments', `arguments for ${tool} do not fit in one frame: ${(error as Error).message}`),
       );
     }
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => this.#cancel(id, 'timeout', `${tool} did not finish within ${timeoutMs} ms`), timeoutMs);
-      const onAbort = () => this.#cancel(id, 'cancelled', `${tool} was cancelled by the caller`);
-      signal?.addEventListener('abort', onAbort, { once: true });
-      const cleanup = () => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-      };
-      this.#pending.set(id, { resolve, reject, cleanup });
-      if (this.#pending.size === 1) this.#o.onEvent?.('busy', { launchId: this.launchId });
-      this.#channel.sendCall(frame);
-    });
+    return this.#calls.add(id, frame, timeoutMs, signal);
   }
 
   /**
@@ -214,10 +238,9 @@ export class ToolProcess {
       return;
     }
     const graceMs = this.#o.config.shutdown.graceMs;
-    this.#endCalls(new PluginRuntimeError('shutting_down', `the ${this.#o.tool} process is stopping (${reason})`));
+    this.#calls.failAll(new PluginRuntimeError('shutting_down', `the ${this.#o.tool} process is stopping (${reason})`));
     const wasReady = this.state === 'ready';
     this.state = 'draining';
-    this.#channel.state = 'draining';
     // A stopping process is not judged by pings: the shutdown grace bounds it instead.
     this.#watches?.stopHeartbeat();
     this.#audit({ type: 'shutdown', reason });
@@ -232,31 +255,30 @@ export class ToolProcess {
     await this.exited;
   }
 
+  /** The channel's view of the lifecycle: the handshake splits `handshaking` at `welcome`. */
+  #channelState(): ChannelState {
+    switch (this.state) {
+      case 'launching':
+      case 'handshaking':
+        return this.#handshake.awaiting === 'hello' ? 'handshaking' : 'registering';
+      case 'ready':
+      case 'draining':
+        return this.state;
+      default:
+        return 'closed';
+    }
+  }
+
   #onMessage(message: PluginToHostMessage): void {
     switch (message.type) {
       case 'hello':
-        return this.#onHello(message.token, message.protocol);
+        return this.#handshake.hello(message.token, message.protocol);
       case 'tools.register':
-        return this.#onRegister(message.tools);
-      case 'result': {
-        const pending = this.#pending.get(message.id);
-        if (pending) {
-          this.#settled(message.id);
-          pending.cleanup();
-          if (message.ok) pending.resolve(message.value);
-          else pending.reject(toolFailed(this.#o.tool, message.error));
-          return;
-        }
-        const killTimer = this.#cancelled.get(message.id);
-        if (killTimer) {
-          clearTimeout(killTimer);
-          this.#cancelled.delete(message.id);
-          return;
-        }
-        return this.#onViolation({ reason: 'unknown_call_id', type: 'result', detail: `result for unknown call id ${message.id}` }, false);
-      }
+        return this.#handshake.register(message.tools);
+      case 'result':
+        return this.#calls.settle(message);
       case 'secret.get':
-        return void this.#onSecretGet(message);
+        return void this.#secrets.admitted(message);
       case 'shutdown.ack':
         this.#acked?.();
         return;
@@ -266,47 +288,31 @@ export class ToolProcess {
     }
   }
 
-  #onHello(token: string, protocol: number): void {
-    const failure = this.#o.tokens.redeem(this.launchId, token);
-    if (failure) return this.#failHandshake(failure);
-    if (protocol !== PROTOCOL_VERSION) return this.#failHandshake('protocol_mismatch');
-    this.#audit({ type: 'handshake_ok' });
-    this.#channel.state = 'registering';
-    this.#channel.send({
-      type: 'welcome',
-      launchId: this.launchId,
-      plugin: this.#o.plugin,
-      tools: [this.#o.tool],
-      grants: this.#o.grants,
-      capabilityTokens: this.#o.capabilityTokens(this.launchId),
-      limits: { maxFrameBytes: this.#o.config.channel.maxFrameBytes },
-      heartbeatIntervalMs: this.#o.config.heartbeat.intervalMs,
-    });
+  /** A gated message the channel gate refused; its catalogue row said `end` or `reply`. */
+  #onRefused(message: PluginToHostMessage, refusal: Refusal): void {
+    switch (message.type) {
+      case 'secret.get':
+        return this.#secrets.refuse(message, 'capability_denied', describeSecretRefusal(refusal, this.#o.plugin, `${this.#o.plugin}/${this.#o.tool}`));
+      case 'tools.register':
+        this.#audit({ type: 'capability_denied', capability: 'provide-tools', reason: 'tools.register without provide-tools' });
+        return this.#end(
+          new PluginRuntimeError('capability_denied', `plugin ${this.#o.plugin} is not granted provide-tools, so it cannot serve ${this.#o.tool}`),
+          'provide-tools not granted',
+        );
+      default:
+        // A row the handlers above do not know yet: refused all the same, never let through.
+        this.#audit({ type: 'capability_denied', capability: refusal.capability, scope: refusal.scope, reason: `${refusal.type} refused at ${refusal.step}` });
+        return this.#end(new PluginRuntimeError('capability_denied', `${refusal.type} needs ${refusal.capability}`), `${refusal.capability} not granted`);
+    }
   }
 
-  #onRegister(tools: string[]): void {
-    if (!this.#o.grants.provideTools) {
-      this.#audit({ type: 'capability_denied', capability: 'provide-tools', reason: 'tools.register without provide-tools' });
-      return this.#end(
-        new PluginRuntimeError('capability_denied', `plugin ${this.#o.plugin} is not granted provide-tools, so it cannot serve ${this.#o.tool}`),
-        'provide-tools not granted',
-      );
-    }
-    if (tools.length !== 1 || tools[0] !== this.#o.tool) {
-      return this.#onViolation(
-        { reason: 'unexpected_tools', type: 'tools.register', detail: `registered [${tools.join(', ')}], launched for [${this.#o.tool}]` },
-        false,
-      );
-    }
-    clearTimeout(this.#handshakeTimer);
-    this.#channel.state = 'ready';
+  #onRegistered(): void {
     this.state = 'ready';
     this.readyAt = Date.now();
     this.#startWatches();
     this.#o.onEvent?.('ready', { launchId: this.launchId });
     this.#ready.resolve();
   }
-
   #startWatches(): void {
     const { heartbeat, limits } = this.#o.config;
     this.#watches = startWatches({
@@ -335,61 +341,8 @@ export class ToolProcess {
     });
   }
 
-  #settled(id: string): void {
-    this.#pending.delete(id);
-    this.#o.onSettled?.();
-    if (this.#pending.size === 0 && this.state === 'ready') this.#o.onEvent?.('idle', { launchId: this.launchId });
-  }
-
-  async #onSecretGet(request: SecretGetMessage): Promise<void> {
-    const answer = await this.#o.onSecretRequest(request, {
-      launchId: this.launchId,
-      inFlight: (callId) => this.#pending.has(callId),
-    });
-    if (answer.ok) {
-      try {
-        this.#channel.send({ type: 'reply', requestId: request.requestId, ok: true, value: answer.value });
-      } catch {
-        // A value too large for one frame: refuse it rather than throw where nothing catches.
-        this.#channel.send({
-          type: 'reply',
-          requestId: request.requestId,
-          ok: false,
-          error: { code: 'secret_unavailable', message: `the value of ${request.name} does not fit in one frame` },
-        });
-      }
-    } else {
-      const reply = { type: 'reply', requestId: request.requestId, ok: false, error: { code: answer.code, message: answer.message } } as const;
-      // Past the budget the plugin is flooding: a refusal it is too far behind to read is withheld.
-      if (this.#recordDenial(request.name, answer.code)) this.#channel.send(reply);
-      else this.#channel.offer(reply);
-    }
-  }
-
-  /**
-   * A plugin looping on refusals must not fill the operator's disk: past
-   * `limits.auditDenialsPerLaunch` records, one more says so and the rest are counted into
-   * this launch's `exit` record. Returns false past the budget.
-   */
-  #recordDenial(scope: string, code: string): boolean {
-    const budget = this.#o.config.limits.auditDenialsPerLaunch;
-    this.#denials++;
-    if (this.#denials <= budget) {
-      this.#audit({ type: 'capability_denied', capability: 'access-secret', scope, reason: code });
-    } else if (this.#denials === budget + 1) {
-      this.#audit({ type: 'capability_denied', capability: 'access-secret', scope, reason: code, suppressingFurther: true });
-    } else {
-      this.#denialsUnrecorded++;
-      return false;
-    }
-    return true;
-  }
-
   #onViolation(violation: Violation, beforeFirstMessage: boolean): void {
-    if (this.state === 'handshaking' && this.#channel.state === 'handshaking') {
-      const frameFault = HANDSHAKE_FRAME_FAULTS.has(violation.reason) || (violation.reason === 'schema_mismatch' && violation.type === 'hello');
-      return this.#failHandshake(frameFault && beforeFirstMessage ? 'garbage' : 'frame_before_hello');
-    }
+    if (this.state === 'handshaking' && this.#handshake.violation(violation, beforeFirstMessage)) return;
     this.#audit({ type: 'protocol_violation', reason: violation.reason, detail: violation.detail, ...violation.facts });
     this.#end(
       new PluginRuntimeError('protocol_violation', `plugin ${this.#o.plugin} (${this.#o.tool}) broke the protocol: ${violation.detail}`, {
@@ -399,9 +352,8 @@ export class ToolProcess {
     );
   }
 
-  #failHandshake(reason: HandshakeFailureReason): void {
+  #handshakeFailed(reason: HandshakeFailureReason): void {
     if (this.#ended) return;
-    this.#o.tokens.burn(this.launchId);
     this.#audit({ type: 'handshake_failed', reason });
     this.#end(
       new PluginRuntimeError('handshake_failed', `plugin ${this.#o.plugin} (${this.#o.tool}) failed the launch handshake: ${reason}`, {
@@ -411,33 +363,13 @@ export class ToolProcess {
     );
   }
 
-  #cancel(id: string, code: 'timeout' | 'cancelled', message: string): void {
-    const pending = this.#pending.get(id);
-    if (!pending) return;
-    this.#settled(id);
-    pending.cleanup();
-    pending.reject(new PluginRuntimeError(code, message));
-    this.#channel.send({ type: 'cancel', id, reason: code });
-    const graceMs = this.#o.config.calls.cancelGraceMs;
-    this.#cancelled.set(
-      id,
-      setTimeout(() => {
-        this.#cancelled.delete(id);
-        this.#end(
-          new PluginRuntimeError('plugin_crashed', `the ${this.#o.tool} process was killed: call ${id} ignored cancel for ${graceMs} ms`),
-          'ignored cancel',
-        );
-      }, graceMs),
-    );
-  }
-
   #onClose(code: number | null, signal: NodeJS.Signals | null): void {
     const withheld = this.#channel?.framesWithheld ?? 0;
     this.#audit({
       type: 'exit',
       exitCode: code,
       signal,
-      ...(this.#denialsUnrecorded > 0 ? { denialsUnrecorded: this.#denialsUnrecorded } : {}),
+      ...(this.#secrets.denialsUnrecorded > 0 ? { denialsUnrecorded: this.#secrets.denialsUnrecorded } : {}),
       ...(withheld > 0 ? { repliesWithheld: withheld } : {}),
     });
     if (!this.#ended) {
@@ -445,7 +377,7 @@ export class ToolProcess {
         this.#ended = new PluginRuntimeError('shutting_down', `the ${this.#o.tool} process stopped`);
         this.#ready.reject(this.#ended);
       } else if (this.state === 'launching' || this.state === 'handshaking') {
-        this.#failHandshake('exited');
+        this.#handshake.fail('exited');
       } else {
         const facts = { plugin: this.#o.plugin, tool: this.#o.tool, code, signal, heapExhausted: this.#heapExhausted };
         this.#end(exitError({ ...facts, stderrTail: this.#stderr.tail() }), `exited (${signal ? `signal ${signal}` : `exit code ${code}`})`, false);
@@ -454,8 +386,7 @@ export class ToolProcess {
     this.#watches?.stop();
     this.state = this.state === 'draining' ? 'stopped' : 'crashed';
     this.#o.onEvent?.(this.state === 'stopped' ? 'stopped' : 'crashed', { launchId: this.launchId, reason: this.#ended?.code });
-    for (const timer of this.#cancelled.values()) clearTimeout(timer);
-    this.#cancelled.clear();
+    this.#calls.forgetCancelled();
     this.#o.tokens.retire(this.launchId);
     // Its localStorage and caches go with it; `exited` means the storage is gone too.
     void removeProcessStorage(this.#denoDir).then(() => this.#markExited());
@@ -465,21 +396,13 @@ export class ToolProcess {
   #end(error: PluginRuntimeError, reason: string, kill = true): void {
     if (this.#ended) return;
     this.#ended = error;
-    clearTimeout(this.#handshakeTimer);
+    this.#handshake.dispose();
     this.#watches?.stop();
     this.#ready.reject(error);
-    this.#endCalls(error);
+    this.#calls.failAll(error);
     this.#channel.close();
     if (this.state !== 'draining') this.state = 'crashed';
     if (kill) this.#kill(reason);
-  }
-
-  #endCalls(error: PluginRuntimeError): void {
-    for (const pending of this.#pending.values()) {
-      pending.cleanup();
-      pending.reject(error);
-    }
-    this.#pending.clear();
   }
 
   #kill(reason: string): void {
@@ -491,11 +414,6 @@ export class ToolProcess {
   #audit(fields: Omit<AuditFields, 'plugin' | 'tool' | 'launchId'>): void {
     this.#o.audit({ plugin: this.#o.plugin, tool: this.#o.tool, launchId: this.launchId, ...fields } as AuditFields);
   }
-}
-
-function toolFailed(tool: string, error: { code: string; message: string }): PluginRuntimeError {
-  const message = printableText(error.message.slice(0, MAX_ERROR_MESSAGE_CHARS));
-  return new PluginRuntimeError('tool_failed', `${tool} failed: ${message}`, { details: { pluginCode: printableText(error.code) } });
 }
 
 function delay(ms: number): { promise: Promise<void>; cancel(): void } {

@@ -1,5 +1,6 @@
 import type { HostToPluginMessage, SecretGetMessage } from '../../plugin-sdk/protocol/messages.ts';
-import type { SecretAnswer } from './secret-gate.ts';
+import type { Refusal } from '../channel/channel-gate.ts';
+import { describeSecretRefusal, type SecretAnswer } from './secret-gate.ts';
 
 type ReplyMessage = Extract<HostToPluginMessage, { type: 'reply' }>;
 
@@ -13,6 +14,8 @@ export type SecretDenialRecord = {
 };
 
 export interface SecretRequestsOptions {
+  plugin: string;
+  tool: string;
   /** Refusals recorded per launch before the rest are only counted (`limits.auditDenialsPerLaunch`). */
   auditDenialsPerLaunch: number;
   /** Answers a request the channel gate admitted (granted, valid token): see readSecret. */
@@ -60,6 +63,12 @@ export class SecretRequests {
         error: { code: 'secret_unavailable', message: `the value of ${request.name} does not fit in one frame` },
       });
     }
+  }
+
+  /** A request the channel gate refused (not granted, or not this launch's token). */
+  refused(request: SecretGetMessage, refusal: Refusal): void {
+    const { plugin, tool } = this.#o;
+    this.refuse(request, 'capability_denied', describeSecretRefusal(refusal, plugin, `${plugin}/${tool}`));
   }
 
   /** Answers a request with a refusal, recorded within the budget. */

@@ -1,6 +1,6 @@
 import type { PluginToHostMessage } from '../../plugin-sdk/protocol/messages.ts';
 import type { CapabilityName, Grants } from '../grants/grants.ts';
-import { type ChannelState, inboundRule, type RefusalAction } from './message-catalogue.ts';
+import { type ChannelState, type GatedType, inboundRule, type RefusalAction } from './message-catalogue.ts';
 import type { Violation } from './parse-inbound.ts';
 
 /** Which layer of grants lacks a capability: the plugin's ceiling, or this process's sandbox. */
@@ -88,4 +88,23 @@ function holds(grants: Grants, capability: CapabilityName, scope: string | undef
     default:
       return false;
   }
+}
+
+type Inbound<T extends PluginToHostMessage['type']> = Extract<PluginToHostMessage, { type: T }>;
+
+/** One handler per plugin→host type, for a message that passed the gate. */
+export type InboundHandlers = { [T in PluginToHostMessage['type']]: (message: Inbound<T>) => void };
+
+/** One handler per gated type, for a message the gate refused: a new gated row does not compile without one. */
+export type RefusalHandlers = { [T in GatedType]: (message: Inbound<T>, refusal: Refusal) => void };
+
+/** The channel's `onMessage` and `onRefused`, dispatching by type to the handler tables. */
+export function dispatchByType(
+  accepted: InboundHandlers,
+  refused: RefusalHandlers,
+): { onMessage(message: PluginToHostMessage): void; onRefused(message: PluginToHostMessage, refusal: Refusal): void } {
+  return {
+    onMessage: (message) => (accepted[message.type] as (message: PluginToHostMessage) => void)(message),
+    onRefused: (message, refusal) => (refused[message.type as GatedType] as (message: PluginToHostMessage, refusal: Refusal) => void)(message, refusal),
+  };
 }

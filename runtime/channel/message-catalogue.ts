@@ -40,9 +40,7 @@ type Inbound<T extends PluginToHostMessage['type']> = Extract<PluginToHostMessag
  * The closed catalogue: every message type, its direction, states and capability. A new
  * gated message is one row here and one handler; the gate reads nothing else.
  */
-export const MESSAGE_CATALOGUE: { [T in PluginToHostMessage['type']]: InboundRule<Inbound<T>> } & {
-  [T in HostToPluginMessage['type']]: OutboundRule;
-} = {
+export const MESSAGE_CATALOGUE = {
   hello: { direction: 'plugin→host', states: ['handshaking'], capability: null },
   welcome: { direction: 'host→plugin' },
   'tools.register': { direction: 'plugin→host', states: ['registering'], capability: 'provide-tools', refusal: 'end' },
@@ -62,7 +60,14 @@ export const MESSAGE_CATALOGUE: { [T in PluginToHostMessage['type']]: InboundRul
   reply: { direction: 'host→plugin' },
   shutdown: { direction: 'host→plugin' },
   'shutdown.ack': { direction: 'plugin→host', states: ['draining'], capability: null },
-};
+} satisfies { [T in PluginToHostMessage['type']]: InboundRule<Inbound<T>> } & { [T in HostToPluginMessage['type']]: OutboundRule };
+
+type Catalogue = typeof MESSAGE_CATALOGUE;
+
+/** The plugin→host types whose row names a capability: each needs a refusal handler (see channel-gate.ts). */
+export type GatedType = {
+  [K in keyof Catalogue]: Catalogue[K] extends { capability: CapabilityName } ? K : never;
+}[keyof Catalogue];
 
 /** The row of a plugin→host type, or null for an unknown or host→plugin type. */
 export function inboundRule(type: string): InboundRule | null {

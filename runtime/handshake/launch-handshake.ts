@@ -1,6 +1,7 @@
 import { PROTOCOL_VERSION } from '../../plugin-sdk/protocol/constants.ts';
 import type { WelcomeMessage } from '../../plugin-sdk/protocol/messages.ts';
 import type { Violation } from '../channel/parse-inbound.ts';
+import type { LaunchConfig } from '../config/launch-config.ts';
 import type { Grants } from '../grants/grants.ts';
 import { NODE_TIMERS, type Timers } from '../timers.ts';
 import type { HandshakeFailureReason, TokenRegistry } from './token-registry.ts';
@@ -16,10 +17,8 @@ export interface LaunchHandshakeOptions {
   /** The one tool this process was launched for, and must register. */
   tool: string;
   grants: Grants;
-  /** Bounds hello and registration together (`handshake.timeoutMs`). */
-  timeoutMs: number;
-  maxFrameBytes: number;
-  heartbeatIntervalMs: number;
+  /** `handshake.timeoutMs` bounds hello and registration together; the rest goes into `welcome`. */
+  config: Pick<LaunchConfig, 'handshake' | 'channel' | 'heartbeat'>;
   tokens: Pick<TokenRegistry, 'redeem' | 'burn'>;
   /** The capability tokens `welcome` hands over, minted for this launch. */
   capabilityTokens: () => Record<string, string>;
@@ -57,7 +56,7 @@ export class LaunchHandshake {
 
   /** Arms the deadline; call once the process is spawned. */
   start(): void {
-    this.#timer = this.#timers.setTimeout(() => this.fail(this.#o.midFrame() ? 'garbage' : 'timeout'), this.#o.timeoutMs);
+    this.#timer = this.#timers.setTimeout(() => this.fail(this.#o.midFrame() ? 'garbage' : 'timeout'), this.#o.config.handshake.timeoutMs);
   }
 
   hello(token: string, protocol: number): void {
@@ -74,8 +73,8 @@ export class LaunchHandshake {
       tools: [this.#o.tool],
       grants: this.#o.grants,
       capabilityTokens: this.#o.capabilityTokens(),
-      limits: { maxFrameBytes: this.#o.maxFrameBytes },
-      heartbeatIntervalMs: this.#o.heartbeatIntervalMs,
+      limits: { maxFrameBytes: this.#o.config.channel.maxFrameBytes },
+      heartbeatIntervalMs: this.#o.config.heartbeat.intervalMs,
     });
   }
 

@@ -1,7 +1,9 @@
 import { MAX_ERROR_MESSAGE_CHARS } from '../../plugin-sdk/protocol/constants.ts';
+import { encodeFrame } from '../../plugin-sdk/protocol/frame.ts';
 import type { HostToPluginMessage, PluginToHostMessage } from '../../plugin-sdk/protocol/messages.ts';
 import type { Violation } from '../channel/parse-inbound.ts';
 import { PluginRuntimeError } from '../errors.ts';
+import { newId } from '../new-id.ts';
 import { printableText } from '../printable-text.ts';
 import { NODE_TIMERS, type Timers } from '../timers.ts';
 
@@ -10,6 +12,7 @@ type CancelMessage = Extract<HostToPluginMessage, { type: 'cancel' }>;
 
 export interface CallLedgerOptions {
   tool: string;
+  maxFrameBytes: number;
   /** How long a cancelled call may keep running before its process is killed (`calls.cancelGraceMs`). */
   cancelGraceMs: number;
   /** Writes an encoded `call` frame. */
@@ -63,11 +66,22 @@ export class CallLedger {
   }
 
   /**
-   * Sends an encoded call and resolves with the tool's value.
-   * @throws PluginRuntimeError `timeout`, `cancelled`, `tool_failed`, or whatever `failAll` is given.
+   * Sends a call under a fresh id and resolves with the tool's value.
+   * @throws PluginRuntimeError `invalid_arguments` (too large for one frame), `cancelled`
+   *   (signal already aborted), `timeout`, `tool_failed`, or whatever `failAll` is given.
    */
-  add(id: string, frame: Uint8Array, timeoutMs: number, signal?: AbortSignal): Promise<unknown> {
-    const { tool } = this.#o;
+  add(tool: string, args: unknown, timeoutMs: number, signal?: AbortSignal): Promise<unknown> {
+    if (signal?.aborted) return Promise.reject(new PluginRuntimeError('cancelled', 'the call was cancelled before it started'));
+    const id = newId();
+    let frame: Uint8Array;
+    try {
+      frame = encodeFrame({ type: 'call', id, tool, args, timeoutMs }, this.#o.maxFrameBytes);
+    } catch (error) {
+      // Too large to send: the caller's mistake, never the plugin's, so the process lives on.
+      return Promise.reject(
+        new PluginRuntimeError('invalid_arguments', `arguments for ${tool} do not fit in one frame: ${(error as Error).message}`),
+      );
+    }
     return new Promise((resolve, reject) => {
       const timer = this.#timers.setTimeout(() => this.#cancel(id, 'timeout', `${tool} did not finish within ${timeoutMs} ms`), timeoutMs);
       const onAbort = () => this.#cancel(id, 'cancelled', `${tool} was cancelled by the caller`);

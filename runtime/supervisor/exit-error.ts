@@ -28,3 +28,31 @@ export function exitError({ plugin, tool, code, signal, stderrTail, heapExhauste
   const how = signal ? `signal ${signal}` : `exit code ${code}`;
   return new PluginRuntimeError('plugin_crashed', `the ${tool} process of ${plugin} ended (${how})`, { details });
 }
+
+/** A ready process that stopped answering pings: it is killed, its calls fail with this. */
+export function unresponsiveError(tool: string, missedPings: number): PluginRuntimeError {
+  return new PluginRuntimeError('plugin_crashed', `the ${tool} process stopped answering pings and was killed`, {
+    details: { reason: 'unresponsive', missedPings },
+  });
+}
+
+/** A process whose resident memory passed its limit (V8's heap flag does not cap ArrayBuffers). */
+export function rssExceededError(tool: string, rssMb: number, limitMb: number): PluginRuntimeError {
+  return new PluginRuntimeError('resource_exhausted', `the ${tool} process passed its memory limit: rss ${rssMb} MB > ${limitMb} MB`, {
+    details: { limit: 'rss', rssMb, limitMb },
+  });
+}
+
+/** A process that broke the protocol: it is killed, its calls fail with this. */
+export function violationError(plugin: string, tool: string, violation: { reason: string; detail: string }): PluginRuntimeError {
+  return new PluginRuntimeError('protocol_violation', `plugin ${plugin} (${tool}) broke the protocol: ${violation.detail}`, {
+    details: { reason: violation.reason },
+  });
+}
+
+/** A process that failed its launch handshake, with what it said on stderr. */
+export function handshakeError(plugin: string, tool: string, reason: string, stderr: string[]): PluginRuntimeError {
+  return new PluginRuntimeError('handshake_failed', `plugin ${plugin} (${tool}) failed the launch handshake: ${reason}`, {
+    details: { reason, stderr },
+  });
+}

@@ -1,64 +1,23 @@
-import type { PluginToHostMessage, SecretGetMessage } from '../../plugin-sdk/protocol/messages.ts';
-import { encodeFrame } from '../../plugin-sdk/protocol/frame.ts';
 import type { AuditFields } from '../audit/audit-record.ts';
-import { describeSecretRefusal, type SecretAnswer } from '../capabilities/secret-gate.ts';
 import { SecretRequests } from '../capabilities/secret-requests.ts';
-import type { GateAuthority, Refusal } from '../channel/channel-gate.ts';
+import { dispatchByType } from '../channel/channel-gate.ts';
 import { HostChannel } from '../channel/host-channel.ts';
-import type { ChannelState } from '../channel/message-catalogue.ts';
 import type { Violation } from '../channel/parse-inbound.ts';
-import type { LaunchConfig } from '../config/launch-config.ts';
 import { PluginRuntimeError } from '../errors.ts';
-import type { Grants } from '../grants/grants.ts';
 import { LaunchHandshake } from '../handshake/launch-handshake.ts';
-import type { HandshakeFailureReason, TokenRegistry } from '../handshake/token-registry.ts';
-import { createProcessStorage, removeProcessStorage } from '../launch/process-storage.ts';
-import { type DenoProcess, spawnDeno } from '../launch/spawn-deno.ts';
-import { StderrLines } from '../launch/stderr-lines.ts';
+import type { HandshakeFailureReason } from '../handshake/token-registry.ts';
+import { removeProcessStorage } from '../launch/process-storage.ts';
+import type { DenoProcess } from '../launch/spawn-deno.ts';
+import type { StderrLines } from '../launch/stderr-lines.ts';
 import { newId } from '../new-id.ts';
+import { delay } from '../timers.ts';
 import { CallLedger } from './call-ledger.ts';
-import { exitError, HEAP_EXHAUSTED } from './exit-error.ts';
+import { exitError, HEAP_EXHAUSTED, handshakeError, rssExceededError, unresponsiveError, violationError } from './exit-error.ts';
 import { type ProcessWatches, startWatches } from './process-watches.ts';
+import { spawnTool } from './spawn-tool.ts';
+import { channelStateOf, type ProcessState, type ToolProcessOptions } from './tool-process-options.ts';
 
-export type ProcessState = 'launching' | 'handshaking' | 'ready' | 'draining' | 'stopped' | 'crashed';
-
-/** What the supervisor reports about a process, beyond its state. */
-export type ProcessEvent = 'starting' | 'ready' | 'busy' | 'idle' | 'unresponsive' | 'crashed' | 'stopped';
-
-/**
- * Reads the secret a `secret.get` names, once the channel gate has admitted it (granted,
- * valid token): the value, or a typed refusal. Supplied by the capability layer.
- */
-export type SecretReader = (
-  request: SecretGetMessage,
-  process: { launchId: string; inFlight: (callId: string) => boolean },
-) => Promise<SecretAnswer>;
-
-export interface ToolProcessOptions {
-  plugin: string;
-  tool: string;
-  grants: Grants;
-  /** Deno's argv (what `inspect` shows and the audit records). */
-  argv: string[];
-  /** The program and arguments actually spawned: Deno's argv under the OS layers. */
-  command: [string, string[]];
-  /** Where this process's own DENO_DIR is made at spawn (removed after exit): see process-storage.ts. */
-  storageRoot: string;
-  /** Per-process limits the host watches (RSS) on top of what Deno and the OS enforce. */
-  rssMb: number;
-  config: LaunchConfig;
-  tokens: TokenRegistry;
-  /** Capability tokens handed over at `welcome`, minted for this launch. */
-  capabilityTokens: (launchId: string) => Record<string, string>;
-  /** What this launch holds, for the channel gate: the plugin's grants, the sandbox's, its tokens. */
-  authority: (launchId: string) => GateAuthority;
-  readSecret: SecretReader;
-  audit: (fields: AuditFields) => void;
-  onLog: (line: string, launchId: string) => void;
-  onEvent?: (event: ProcessEvent, detail: { launchId: string; reason?: string }) => void;
-  /** A call stopped being in flight (result, timeout or cancel), before its caller hears of it. */
-  onSettled?: () => void;
-}
+export type { ProcessEvent, ProcessState, SecretReader, ToolProcessOptions } from './tool-process-options.ts';
 
 /**
  * One Deno process serving one tool: spawn → handshake → registration → calls → stop.
@@ -69,7 +28,7 @@ export interface ToolProcessOptions {
  */
 export class ToolProcess {
   readonly launchId = newId();
-  /** The one state machine: the channel derives its state from this (see #channelState). */
+  /** The one state machine: the channel derives its state from this (see channelStateOf). */
   state: ProcessState = 'launching';
   /** Resolves once the process has exited and its outcome is recorded. */
   readonly exited: Promise<void>;
@@ -96,6 +55,7 @@ export class ToolProcess {
     const { config } = options;
     this.#calls = new CallLedger({
       tool: options.tool,
+      maxFrameBytes: config.channel.maxFrameBytes,
       cancelGraceMs: config.calls.cancelGraceMs,
       sendCall: (frame) => this.#channel.sendCall(frame),
       send: (message) => this.#channel.send(message),
@@ -112,9 +72,7 @@ export class ToolProcess {
       plugin: options.plugin,
       tool: options.tool,
       grants: options.grants,
-      timeoutMs: config.handshake.timeoutMs,
-      maxFrameBytes: config.channel.maxFrameBytes,
-      heartbeatIntervalMs: config.heartbeat.intervalMs,
+      config,
       tokens: options.tokens,
       capabilityTokens: () => options.capabilityTokens(this.launchId),
       send: (message) => this.#channel.send(message),
@@ -125,6 +83,8 @@ export class ToolProcess {
       onViolation: (violation) => this.#onViolation(violation, false),
     });
     this.#secrets = new SecretRequests({
+      plugin: options.plugin,
+      tool: options.tool,
       auditDenialsPerLaunch: config.limits.auditDenialsPerLaunch,
       read: (request) => options.readSecret(request, { launchId: this.launchId, inFlight: (callId) => this.#calls.has(callId) }),
       send: (reply) => this.#channel.send(reply),
@@ -153,16 +113,26 @@ export class ToolProcess {
     this.#ready = { promise, resolve, reject };
 
     try {
-      this.#denoDir = createProcessStorage(this.#o.storageRoot, this.launchId);
-    } catch (cause) {
+      ({ child: this.#child, denoDir: this.#denoDir, stderr: this.#stderr } = spawnTool({
+        tool: this.#o.tool,
+        launchId: this.launchId,
+        command: this.#o.command,
+        storageRoot: this.#o.storageRoot,
+        issueToken: () => tokens.issue(this.launchId, config.handshake.timeoutMs),
+        limits: config.limits,
+        onLine: (line) => {
+          if (HEAP_EXHAUSTED.test(line)) this.#heapExhausted = true;
+          this.#o.onLog(line, this.launchId);
+        },
+      }));
+    } catch (error) {
+      if (!(error instanceof PluginRuntimeError)) throw error;
       // Never spawned: nothing to wait for, and no storage to remove.
-      this.#ended = new PluginRuntimeError('plugin_crashed', `the ${this.#o.tool} process could not be given its storage folder`, { cause });
+      this.#ended = error;
       this.state = 'crashed';
       this.#markExited();
       return Promise.reject(this.#ended);
     }
-    const token = tokens.issue(this.launchId, config.handshake.timeoutMs);
-    this.#child = spawnDeno({ command: this.#o.command, token, denoDir: this.#denoDir });
     this.#o.onEvent?.('starting', { launchId: this.launchId });
     this.#audit({
       type: 'launch',
@@ -172,24 +142,25 @@ export class ToolProcess {
       pid: this.#child.pid ?? null,
     });
     this.#channel = new HostChannel(this.#child.stdout, this.#child.stdin, config.channel, {
-      state: () => this.#channelState(),
+      state: () => channelStateOf(this.state, this.#handshake.awaiting),
       authority: this.#o.authority(this.launchId),
-      onMessage: (message) => this.#onMessage(message),
-      onRefused: (message, refusal) => this.#onRefused(message, refusal),
+      // One handler per inbound type; one per gated type for what the gate refused.
+      ...dispatchByType(
+        {
+          hello: (message) => this.#handshake.hello(message.token, message.protocol),
+          'tools.register': (message) => this.#handshake.register(message.tools),
+          result: (message) => this.#calls.settle(message),
+          'secret.get': (message) => void this.#secrets.admitted(message),
+          'shutdown.ack': () => this.#acked?.(),
+          pong: (message) => this.#watches?.pong(message.seq),
+        },
+        {
+          'tools.register': () => this.#registrationRefused(),
+          'secret.get': (message, refusal) => this.#secrets.refused(message, refusal),
+        },
+      ),
       onViolation: (violation, beforeFirst) => this.#onViolation(violation, beforeFirst),
     });
-    this.#stderr = new StderrLines(
-      this.#child.stderr,
-      {
-        maxLineBytes: config.limits.stderrLineBytes,
-        linesPerSecond: config.limits.stderrLinesPerSecond,
-        tailLines: config.limits.stderrTailLines,
-      },
-      (line) => {
-        if (HEAP_EXHAUSTED.test(line)) this.#heapExhausted = true;
-        this.#o.onLog(line, this.launchId);
-      },
-    );
     this.#child.on('close', (code: number | null, signal: NodeJS.Signals | null) => this.#onClose(code, signal));
     this.#child.on('error', () => {}); // a spawn failure also ends in 'close'
     this.#handshake.start();
@@ -200,23 +171,12 @@ export class ToolProcess {
   /**
    * Sends a call and resolves with the tool's value.
    * @throws PluginRuntimeError `timeout`, `cancelled`, `tool_failed`, `protocol_violation`,
-   *   `plugin_crashed`, `shutting_down`.
+   *   `plugin_crashed`, `shutting_down`, `invalid_arguments`.
    */
   call(tool: string, args: unknown, timeoutMs: number, signal?: AbortSignal): Promise<unknown> {
     if (this.#ended) return Promise.reject(this.#ended);
     if (this.state !== 'ready') return Promise.reject(new PluginRuntimeError('shutting_down', `process is ${this.state}`));
-    if (signal?.aborted) return Promise.reject(new PluginRuntimeError('cancelled', 'the call was cancelled before it started'));
-    const id = newId();
-    let frame: Uint8Array;
-    try {
-      frame = encodeFrame({ type: 'call', id, tool, args, timeoutMs }, this.#o.config.channel.maxFrameBytes);
-    } catch (error) {
-      // Too large to send: the caller's mistake, never the plugin's, so the process lives on.
-      return Promise.reject(
-        new PluginRuntimeError('invalid_arguments', `arguments for ${tool} do not fit in one frame: ${(error as Error).message}`),
-      );
-    }
-    return this.#calls.add(id, frame, timeoutMs, signal);
+    return this.#calls.add(tool, args, timeoutMs, signal);
   }
 
   /**
@@ -255,55 +215,11 @@ export class ToolProcess {
     await this.exited;
   }
 
-  /** The channel's view of the lifecycle: the handshake splits `handshaking` at `welcome`. */
-  #channelState(): ChannelState {
-    switch (this.state) {
-      case 'launching':
-      case 'handshaking':
-        return this.#handshake.awaiting === 'hello' ? 'handshaking' : 'registering';
-      case 'ready':
-      case 'draining':
-        return this.state;
-      default:
-        return 'closed';
-    }
-  }
-
-  #onMessage(message: PluginToHostMessage): void {
-    switch (message.type) {
-      case 'hello':
-        return this.#handshake.hello(message.token, message.protocol);
-      case 'tools.register':
-        return this.#handshake.register(message.tools);
-      case 'result':
-        return this.#calls.settle(message);
-      case 'secret.get':
-        return void this.#secrets.admitted(message);
-      case 'shutdown.ack':
-        this.#acked?.();
-        return;
-      case 'pong':
-        this.#watches?.pong(message.seq);
-        return;
-    }
-  }
-
-  /** A gated message the channel gate refused; its catalogue row said `end` or `reply`. */
-  #onRefused(message: PluginToHostMessage, refusal: Refusal): void {
-    switch (message.type) {
-      case 'secret.get':
-        return this.#secrets.refuse(message, 'capability_denied', describeSecretRefusal(refusal, this.#o.plugin, `${this.#o.plugin}/${this.#o.tool}`));
-      case 'tools.register':
-        this.#audit({ type: 'capability_denied', capability: 'provide-tools', reason: 'tools.register without provide-tools' });
-        return this.#end(
-          new PluginRuntimeError('capability_denied', `plugin ${this.#o.plugin} is not granted provide-tools, so it cannot serve ${this.#o.tool}`),
-          'provide-tools not granted',
-        );
-      default:
-        // A row the handlers above do not know yet: refused all the same, never let through.
-        this.#audit({ type: 'capability_denied', capability: refusal.capability, scope: refusal.scope, reason: `${refusal.type} refused at ${refusal.step}` });
-        return this.#end(new PluginRuntimeError('capability_denied', `${refusal.type} needs ${refusal.capability}`), `${refusal.capability} not granted`);
-    }
+  /** Provide-tools is what a tool process is for: without it the process ends. */
+  #registrationRefused(): void {
+    this.#audit({ type: 'capability_denied', capability: 'provide-tools', reason: 'tools.register without provide-tools' });
+    const { plugin, tool } = this.#o;
+    this.#end(new PluginRuntimeError('capability_denied', `plugin ${plugin} is not granted provide-tools, so it cannot serve ${tool}`), 'provide-tools not granted');
   }
 
   #onRegistered(): void {
@@ -313,6 +229,7 @@ export class ToolProcess {
     this.#o.onEvent?.('ready', { launchId: this.launchId });
     this.#ready.resolve();
   }
+
   #startWatches(): void {
     const { heartbeat, limits } = this.#o.config;
     this.#watches = startWatches({
@@ -324,43 +241,22 @@ export class ToolProcess {
       ping: (seq) => this.#channel.send({ type: 'ping', seq }),
       onUnresponsive: (missedPings) => {
         this.#o.onEvent?.('unresponsive', { launchId: this.launchId, reason: `${missedPings} pings unanswered` });
-        this.#end(
-          new PluginRuntimeError('plugin_crashed', `the ${this.#o.tool} process stopped answering pings and was killed`, {
-            details: { reason: 'unresponsive', missedPings },
-          }),
-          'unresponsive',
-        );
+        this.#end(unresponsiveError(this.#o.tool, missedPings), 'unresponsive');
       },
-      onRssExceeded: (rssMb) =>
-        this.#end(
-          new PluginRuntimeError('resource_exhausted', `the ${this.#o.tool} process passed its memory limit: rss ${rssMb} MB > ${this.#o.rssMb} MB`, {
-            details: { limit: 'rss', rssMb, limitMb: this.#o.rssMb },
-          }),
-          'rss limit',
-        ),
+      onRssExceeded: (rssMb) => this.#end(rssExceededError(this.#o.tool, rssMb, this.#o.rssMb), 'rss limit'),
     });
   }
 
   #onViolation(violation: Violation, beforeFirstMessage: boolean): void {
     if (this.state === 'handshaking' && this.#handshake.violation(violation, beforeFirstMessage)) return;
     this.#audit({ type: 'protocol_violation', reason: violation.reason, detail: violation.detail, ...violation.facts });
-    this.#end(
-      new PluginRuntimeError('protocol_violation', `plugin ${this.#o.plugin} (${this.#o.tool}) broke the protocol: ${violation.detail}`, {
-        details: { reason: violation.reason },
-      }),
-      `protocol violation: ${violation.reason}`,
-    );
+    this.#end(violationError(this.#o.plugin, this.#o.tool, violation), `protocol violation: ${violation.reason}`);
   }
 
   #handshakeFailed(reason: HandshakeFailureReason): void {
     if (this.#ended) return;
     this.#audit({ type: 'handshake_failed', reason });
-    this.#end(
-      new PluginRuntimeError('handshake_failed', `plugin ${this.#o.plugin} (${this.#o.tool}) failed the launch handshake: ${reason}`, {
-        details: { reason, stderr: this.#stderr?.tail() ?? [] },
-      }),
-      `handshake failed: ${reason}`,
-    );
+    this.#end(handshakeError(this.#o.plugin, this.#o.tool, reason, this.#stderr?.tail() ?? []), `handshake failed: ${reason}`);
   }
 
   #onClose(code: number | null, signal: NodeJS.Signals | null): void {
@@ -414,10 +310,4 @@ export class ToolProcess {
   #audit(fields: Omit<AuditFields, 'plugin' | 'tool' | 'launchId'>): void {
     this.#o.audit({ plugin: this.#o.plugin, tool: this.#o.tool, launchId: this.launchId, ...fields } as AuditFields);
   }
-}
-
-function delay(ms: number): { promise: Promise<void>; cancel(): void } {
-  let timer: NodeJS.Timeout;
-  const promise = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
-  return { promise, cancel: () => clearTimeout(timer) };
 }

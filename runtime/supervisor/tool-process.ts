@@ -40,7 +40,7 @@ export class ToolProcess {
   #denoDir!: string;
   #channel!: HostChannel;
   #stderr!: StderrLines;
-  #ready!: { promise: Promise<void>; resolve(): void; reject(error: PluginRuntimeError): void };
+  #ready!: { resolve(): void; reject(error: PluginRuntimeError): void };
   #acked: (() => void) | undefined;
   #ended: PluginRuntimeError | null = null;
   #markExited!: () => void;
@@ -106,18 +106,13 @@ export class ToolProcess {
   start(): Promise<void> {
     if (this.#ended) return Promise.reject(this.#ended);
     const { config, tokens } = this.#o;
-    let resolve!: () => void;
-    let reject!: (error: PluginRuntimeError) => void;
-    const promise = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
+    const promise = new Promise<void>((resolve, reject) => (this.#ready = { resolve, reject }));
     promise.catch(() => {});
-    this.#ready = { promise, resolve, reject };
 
     try {
       ({ child: this.#child, denoDir: this.#denoDir, stderr: this.#stderr } = spawnTool({
-        tool: this.#o.tool,
+        ...this.#o,
         launchId: this.launchId,
-        command: this.#o.command,
-        storageRoot: this.#o.storageRoot,
         issueToken: () => tokens.issue(this.launchId, config.handshake.timeoutMs),
         limits: config.limits,
         onLine: (line) => {
@@ -225,12 +220,6 @@ export class ToolProcess {
   #onRegistered(): void {
     this.state = 'ready';
     this.readyAt = Date.now();
-    this.#startWatches();
-    this.#o.onEvent?.('ready', { launchId: this.launchId });
-    this.#ready.resolve();
-  }
-
-  #startWatches(): void {
     const { heartbeat, limits } = this.#o.config;
     this.#watches = startWatches({
       pid: this.#child.pid,
@@ -245,6 +234,8 @@ export class ToolProcess {
       },
       onRssExceeded: (rssMb) => this.#end(rssExceededError(this.#o.tool, rssMb, this.#o.rssMb), 'rss limit'),
     });
+    this.#o.onEvent?.('ready', { launchId: this.launchId });
+    this.#ready.resolve();
   }
 
   #onViolation(violation: Violation, beforeFirstMessage: boolean): void {

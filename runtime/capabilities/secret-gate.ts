@@ -1,4 +1,5 @@
 import type { SecretGetMessage } from '../../plugin-sdk/protocol/messages.ts';
+import { checkCapability, grantAuthority, type Refusal } from '../channel/channel-gate.ts';
 import type { Grants } from '../grants/grants.ts';
 import type { CapabilityTokens } from './capability-tokens.ts';
 import type { SecretStore } from './secret-store.ts';
@@ -47,10 +48,18 @@ export class StoreReadSlots {
 
 const denied = (message: string): SecretAnswer => ({ ok: false, code: 'capability_denied', message });
 
+/** Why the channel gate refused a `secret.get`, in words for the plugin and the audit. */
+export function describeSecretRefusal(refusal: Refusal, plugin: string, where: string): string {
+  const name = refusal.scope ?? '';
+  if (refusal.step === 'token') return `capability token for access-secret:${name} is not valid for this launch of ${where}`;
+  if (refusal.layer === 'plugin') return `secret ${name} is not granted to plugin ${plugin}`;
+  return `secret ${name} is not named by the sandbox of ${where}`;
+}
+
 /**
- * The channel gate for `secret.get`, checked in order before the store is touched:
- * granted to the plugin, named by this tool's sandbox, capability token valid for this
- * launch and scope, asked during a call in flight, a store-read slot free. Refusals never say whether the store
+ * The whole check of a `secret.get`, in order before the store is touched: the channel
+ * gate's steps (granted to the plugin, named by this tool's sandbox, capability token valid
+ * for this launch and scope), then readSecret's. Refusals never say whether the store
  * holds the name, and no answer ever carries another secret's value.
  */
 export async function answerSecretRequest(
@@ -59,16 +68,24 @@ export async function answerSecretRequest(
   tokens: CapabilityTokens,
   store: SecretStore,
 ): Promise<SecretAnswer> {
+  const authority = grantAuthority(context.pluginGrants, context.toolGrants, (capability, scope, token) =>
+    tokens.verify(context.launchId, capability, scope ?? '', token),
+  );
+  const refusal = checkCapability(request, authority);
+  if (refusal) return denied(describeSecretRefusal(refusal, context.plugin, `${context.plugin}/${context.tool}`));
+  return readSecret(request, context, store);
+}
+
+/**
+ * Answers a `secret.get` the channel gate admitted: asked during a call in flight, a
+ * store-read slot free, then the store.
+ */
+export async function readSecret(
+  request: SecretGetMessage,
+  context: Pick<SecretGateContext, 'plugin' | 'tool' | 'inFlight' | 'storeReads'>,
+  store: SecretStore,
+): Promise<SecretAnswer> {
   const where = `${context.plugin}/${context.tool}`;
-  if (!context.pluginGrants.secrets.includes(request.name)) {
-    return denied(`secret ${request.name} is not granted to plugin ${context.plugin}`);
-  }
-  if (!context.toolGrants.secrets.includes(request.name)) {
-    return denied(`secret ${request.name} is not named by the sandbox of ${where}`);
-  }
-  if (!tokens.verify(context.launchId, 'access-secret', request.name, request.token)) {
-    return denied(`capability token for access-secret:${request.name} is not valid for this launch of ${where}`);
-  }
   if (!context.inFlight(request.callId)) {
     return denied(`secret ${request.name} was asked for outside a call in flight on ${where}`);
   }

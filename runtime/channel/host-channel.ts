@@ -1,9 +1,10 @@
 import type { Readable, Writable } from 'node:stream';
 import { encodeFrame, FrameDecoder, FrameError } from '../../plugin-sdk/protocol/frame.ts';
 import type { HostToPluginMessage, PluginToHostMessage } from '../../plugin-sdk/protocol/messages.ts';
+import { type GateAuthority, gateInbound, type Refusal } from './channel-gate.ts';
 import type { ChannelState } from './message-catalogue.ts';
 import { OutboundQueue, type QueueFull } from './outbound-queue.ts';
-import { parseInbound, type Violation } from './parse-inbound.ts';
+import { decodeInbound, type Violation } from './parse-inbound.ts';
 
 export interface ChannelLimits {
   maxFrameBytes: number;
@@ -12,8 +13,17 @@ export interface ChannelLimits {
 }
 
 export interface HostChannelHandlers {
-  /** A frame that decoded, validated and is allowed in the current state. */
+  /**
+   * The state of the process this channel serves. The channel keeps no lifecycle of its
+   * own (only whether it is closed), so there is one state machine: its owner's.
+   */
+  state(): ChannelState;
+  /** What the process is granted, for the gate's capability and token steps. */
+  authority: GateAuthority;
+  /** A frame that decoded, validated and passed the gate. */
   onMessage(message: PluginToHostMessage): void;
+  /** A gated message the gate refused; its catalogue row says whether to answer or end. */
+  onRefused(message: PluginToHostMessage, refusal: Refusal): void;
   /** The first fault; after it the channel reads nothing more. */
   onViolation(violation: Violation, beforeFirstMessage: boolean): void;
 }
@@ -24,7 +34,6 @@ export interface HostChannelHandlers {
  * the first fault is reported once and everything after it is ignored.
  */
 export class HostChannel {
-  state: ChannelState = 'handshaking';
   readonly #decoder: FrameDecoder;
   readonly #input: Writable;
   readonly #output: Readable;
@@ -33,6 +42,7 @@ export class HostChannel {
   readonly #handlers: HostChannelHandlers;
   #framesAccepted = 0;
   #failed = false;
+  #closed = false;
 
   constructor(output: Readable, input: Writable, limits: ChannelLimits, handlers: HostChannelHandlers) {
     this.#output = output;
@@ -45,6 +55,11 @@ export class HostChannel {
     output.on('end', this.#onEnd);
     // A write to a dead process fails with EPIPE; the exit handler reports it.
     input.on('error', () => {});
+  }
+
+  /** `closed` once closed, else the state of the process it serves. */
+  get state(): ChannelState {
+    return this.#closed ? 'closed' : this.#handlers.state();
   }
 
   /** True while a frame has started but not finished arriving. */
@@ -88,14 +103,14 @@ export class HostChannel {
 
   /** Closes the plugin's stdin (the SDK exits when it sees EOF) and stops reading. */
   close(): void {
-    this.state = 'closed';
+    this.#closed = true;
     this.#output.off('data', this.#onData);
     this.#output.resume();
     if (!this.#input.destroyed) this.#input.end();
   }
 
   readonly #onData = (chunk: Buffer): void => {
-    if (this.#failed || this.state === 'closed') return;
+    if (this.#failed || this.#closed) return;
     let payloads: Uint8Array[];
     try {
       payloads = this.#decoder.push(chunk);
@@ -106,25 +121,31 @@ export class HostChannel {
     }
     for (const payload of payloads) {
       // A handler may have closed the channel while the previous message was handled.
-      if (this.#failed || (this.state as ChannelState) === 'closed') return;
-      const result = parseInbound(payload, this.state);
+      if (this.#failed || this.#closed) return;
+      const result = decodeInbound(payload);
       if (!result.ok) {
         this.#fail(result.violation);
         return;
       }
+      const verdict = gateInbound(result.message, this.#handlers.state(), this.#handlers.authority);
+      if (!verdict.ok && 'violation' in verdict) {
+        this.#fail(verdict.violation);
+        return;
+      }
       this.#framesAccepted++;
-      this.#handlers.onMessage(result.message);
+      if (verdict.ok) this.#handlers.onMessage(result.message);
+      else this.#handlers.onRefused(result.message, verdict.refusal);
     }
   };
 
   readonly #onEnd = (): void => {
-    if (!this.#failed && this.state !== 'closed' && this.#decoder.midFrame) {
+    if (!this.#failed && !this.#closed && this.#decoder.midFrame) {
       this.#fail({ reason: 'stream_ended_mid_frame', detail: 'stdout closed in the middle of a frame' });
     }
   };
 
   #open(): boolean {
-    return !this.#failed && this.state !== 'closed' && !this.#input.destroyed && this.#input.writable;
+    return !this.#failed && !this.#closed && !this.#input.destroyed && this.#input.writable;
   }
 
   #written(full: QueueFull | undefined): boolean {

@@ -3,6 +3,7 @@ import { FrameError, parseFramePayload } from '../../plugin-sdk/protocol/frame.t
 import type { PluginToHostMessage } from '../../plugin-sdk/protocol/messages.ts';
 import { toSchemaIssues } from '../schema-issues.ts';
 import { INBOUND_SCHEMAS } from './inbound-schemas.ts';
+import { checkState } from './channel-gate.ts';
 import { type ChannelState, inboundRule } from './message-catalogue.ts';
 
 export type ViolationReason =
@@ -28,11 +29,19 @@ export interface Violation {
 export type InboundResult = { ok: true; message: PluginToHostMessage } | { ok: false; violation: Violation };
 
 /**
- * One frame payload → a typed, schema-checked message allowed in `state`.
- * Order: JSON → known plugin→host type → schema → state. Capability checks come after,
- * in the gate, because they depend on grants and may be answered without a kill.
+ * One frame payload → a typed, schema-checked message allowed in `state`: decodeInbound,
+ * then the gate's state step. Capability checks come after, in the gate (channel-gate.ts),
+ * because they depend on grants and may be answered without a kill.
  */
 export function parseInbound(payload: Uint8Array, state: ChannelState): InboundResult {
+  const result = decodeInbound(payload);
+  if (!result.ok) return result;
+  const violation = checkState(result.message.type, state);
+  return violation ? { ok: false, violation } : result;
+}
+
+/** One frame payload → a typed, schema-checked message. Order: JSON → known plugin→host type → schema. */
+export function decodeInbound(payload: Uint8Array): InboundResult {
   let object: Record<string, unknown>;
   try {
     object = parseFramePayload(payload);
@@ -53,9 +62,6 @@ export function parseInbound(payload: Uint8Array, state: ChannelState): InboundR
   if (!parsed.success) {
     const first = toSchemaIssues(parsed.issues)[0]!;
     return { ok: false, violation: { reason: 'schema_mismatch', type, detail: `${type}: ${first.path}: ${first.message}` } };
-  }
-  if (!rule.states.includes(state)) {
-    return { ok: false, violation: { reason: 'wrong_state', type, detail: `${type} is not allowed while ${state}` } };
   }
   return { ok: true, message: parsed.output };
 }

@@ -1,7 +1,8 @@
 import type { AuditFields } from '../audit/audit-record.ts';
 import type { CapabilityTokens } from '../capabilities/capability-tokens.ts';
-import { answerSecretRequest, StoreReadSlots } from '../capabilities/secret-gate.ts';
+import { readSecret, StoreReadSlots } from '../capabilities/secret-gate.ts';
 import type { SecretStore } from '../capabilities/secret-store.ts';
+import { grantAuthority } from '../channel/channel-gate.ts';
 import type { LaunchConfig } from '../config/launch-config.ts';
 import { checkGrantedTrees } from '../grants/check-granted-trees.ts';
 import { octalMode, SetIdSweeper } from '../grants/setid-sweep.ts';
@@ -70,13 +71,12 @@ export function createToolPools(prepared: PreparedPlugin, deps: ToolPoolDeps): M
         config: deps.config,
         tokens: deps.tokens,
         capabilityTokens: (launchId) => deps.capabilityTokens.forSecrets(launchId, tool.grants.secrets),
-        onSecretRequest: (request, live) =>
-          answerSecretRequest(
-            request,
-            { plugin, tool: tool.name, pluginGrants: prepared.grants, toolGrants: tool.grants, storeReads, ...live },
-            deps.capabilityTokens,
-            deps.secrets,
+        // The channel gate checks the plugin's grants, then the sandbox's, then the token.
+        authority: (launchId) =>
+          grantAuthority(prepared.grants, tool.grants, (capability, scope, token) =>
+            deps.capabilityTokens.verify(launchId, capability, scope ?? '', token),
           ),
+        readSecret: (request, live) => readSecret(request, { plugin, tool: tool.name, storeReads, ...live }, deps.secrets),
         audit: deps.audit,
         onLog: (line, launchId) => deps.onLog(tool.name, launchId, line),
         onEvent: (state, detail) => {

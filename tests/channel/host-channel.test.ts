@@ -6,27 +6,31 @@ import type { PluginToHostMessage } from '../../plugin-sdk/protocol/messages.ts'
 import { HostChannel } from '../../runtime/channel/host-channel.ts';
 import type { ChannelState } from '../../runtime/channel/message-catalogue.ts';
 import type { Violation } from '../../runtime/channel/parse-inbound.ts';
+import { GRANT_EVERYTHING } from './gate-authorities.ts';
 
 const LIMIT = 4096;
 const frame = (message: unknown) => Buffer.from(encodeFrame(message, LIMIT));
 const pong = (seq: number) => ({ type: 'pong', seq });
 
 /** A HostChannel over in-memory pipes, recording what it delivers and reports. */
-function harness(state: ChannelState, onMessage?: (message: PluginToHostMessage, channel: HostChannel) => void) {
+function harness(state: ChannelState, onMessage?: (message: PluginToHostMessage, channel: HostChannel, setState: (state: ChannelState) => void) => void) {
+  let current = state;
   const pluginStdout = new PassThrough();
   const pluginStdin = new PassThrough();
   const messages: PluginToHostMessage[] = [];
   const violations: { violation: Violation; beforeFirstMessage: boolean }[] = [];
   const channel: HostChannel = new HostChannel(pluginStdout, pluginStdin, { maxFrameBytes: LIMIT, maxQueuedBytes: 4 * LIMIT }, {
+    state: () => current,
+    authority: GRANT_EVERYTHING,
     onMessage(message) {
       messages.push(message);
-      onMessage?.(message, channel);
+      onMessage?.(message, channel, (next) => (current = next));
     },
+    onRefused() {},
     onViolation(violation, beforeFirstMessage) {
       violations.push({ violation, beforeFirstMessage });
     },
   });
-  channel.state = state;
   /** Ends the plugin's stdout and waits until every byte written before has been read. */
   const drain = async () => {
     pluginStdout.end();
@@ -44,8 +48,8 @@ t.test('HostChannel delivers every message coalesced in one chunk, in order', as
 });
 
 t.test('HostChannel checks each coalesced message against the state its predecessor left', async (t) => {
-  const h = harness('handshaking', (message, channel) => {
-    if (message.type === 'hello') channel.state = 'registering';
+  const h = harness('handshaking', (message, _channel, setState) => {
+    if (message.type === 'hello') setState('registering');
   });
   h.pluginStdout.write(Buffer.concat([frame({ type: 'hello', token: 'tok', protocol: 1 }), frame({ type: 'tools.register', tools: ['x'] })]));
   await h.drain();

@@ -6,6 +6,7 @@ import { encodeFrame, FrameDecoder } from '../../plugin-sdk/protocol/frame.ts';
 import type { HostToPluginMessage } from '../../plugin-sdk/protocol/messages.ts';
 import { HostChannel } from '../../runtime/channel/host-channel.ts';
 import type { Violation } from '../../runtime/channel/parse-inbound.ts';
+import { GRANT_EVERYTHING } from './gate-authorities.ts';
 
 const LIMIT = 4096;
 const MAX_QUEUED = 4 * LIMIT;
@@ -27,13 +28,15 @@ function harness(maxQueuedBytes = MAX_QUEUED) {
   const pluginStdin = new PassThrough();
   const violations: Violation[] = [];
   const channel = new HostChannel(pluginStdout, pluginStdin, { maxFrameBytes: LIMIT, maxQueuedBytes }, {
+    state: () => 'ready',
+    authority: GRANT_EVERYTHING,
     onMessage() {},
+    onRefused() {},
     onViolation(violation) {
       violations.push(violation);
       channel.close();
     },
   });
-  channel.state = 'ready';
   const received: Buffer[] = [];
   /** The plugin starts reading its stdin. */
   const read = () => pluginStdin.on('data', (chunk: Buffer) => received.push(chunk));

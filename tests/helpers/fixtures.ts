@@ -25,8 +25,16 @@ export const SUPERVISOR_FIXTURES_DIR = path.join(FIXTURES_DIR, 'supervisor');
 /** The misbehave plugin's folder: one manifest per behaviour, sharing its code. */
 export const MISBEHAVE_DIR = path.join(SUPERVISOR_FIXTURES_DIR, 'misbehave');
 
+/** manifests/examples: the examples shipped with the package, one folder each, and their policy.json. */
+export const EXAMPLES_DIR = path.join(REPO_ROOT, 'manifests/examples');
+
+/** The manifest of an example shipped in manifests/examples, by its folder name. */
+export function exampleManifest(name: string): string {
+  return path.join(EXAMPLES_DIR, name, 'manifest.json');
+}
+
 /** The echo example that ships with the package: the well-behaved neighbour. */
-export const ECHO_MANIFEST = path.join(REPO_ROOT, 'manifests/examples/echo/manifest.json');
+export const ECHO_MANIFEST = exampleManifest('echo');
 
 /** Path of a file in a fixture plugin's folder under tests/fixtures/plugins. */
 export function fixturePath(fixture: string, ...segments: string[]): string {
@@ -50,16 +58,18 @@ export interface StageOptions {
   files?: Record<string, string | object>;
   /** Changes the copy's manifest.json in place. */
   edit?: ManifestEdit;
+  /** Which files of the source to copy (by source path); default all. */
+  filter?: (source: string) => boolean;
 }
 
 /**
- * Copies the fixture folder `source` (a path under tests/fixtures, or absolute) to `target`
- * (inside a t.testdir), writes `files` and applies `edit`. Returns the canonical folder (the
+ * Copies the fixture folder `source` (a path under tests/fixtures, or absolute, e.g. an
+ * example's folder) to `target` (inside a t.testdir), writes `files` and applies `edit`. Returns the canonical folder (the
  * form grants take) and its manifest path.
  */
 export function stage(source: string, target: string, options: StageOptions = {}): { dir: string; manifestPath: string } {
   mkdirSync(target, { recursive: true });
-  cpSync(path.resolve(FIXTURES_DIR, source), target, { recursive: true });
+  cpSync(path.resolve(FIXTURES_DIR, source), target, { recursive: true, ...(options.filter ? { filter: options.filter } : {}) });
   for (const [name, content] of Object.entries(options.files ?? {})) {
     const file = path.join(target, name);
     mkdirSync(path.dirname(file), { recursive: true });

@@ -33,6 +33,8 @@ export interface TestRuntimeOptions extends Omit<RuntimeOptions, 'launchConfig' 
    * is left to its owner (usually a t.testdir).
    */
   stateDir?: string;
+  /** The audit collector to record into; default a new one. Share one across runtimes that stand for one host restarted. */
+  audit?: AuditLog;
 }
 
 export type StateRecord = ToolStateEvent & { plugin: string };
@@ -74,10 +76,10 @@ function buildConfig(options: TestRuntimeOptions): LaunchConfig {
  * removed at teardown. Every other option goes to `createRuntime` as it is.
  */
 export function testRuntime(t: Test, options: TestRuntimeOptions = {}): TestRuntime {
-  const { launchConfig: _base, config: _overrides, handshakeTimeoutMs: _handshake, configure: _configure, stateDir: given, ...rest } = options;
+  const { launchConfig: _base, config: _overrides, handshakeTimeoutMs: _handshake, configure: _configure, stateDir: given, audit: shared, ...rest } = options;
   const owned = given === undefined ? realpathSync(mkdtempSync(path.join(os.tmpdir(), 'manasvi-test-'))) : undefined;
   const stateDir = given ?? path.join(owned!, 'state');
-  const audit = new AuditLog();
+  const audit = shared ?? new AuditLog();
   const logs: PluginLogLine[] = [];
   const states: StateRecord[] = [];
   const runtime = createRuntime({

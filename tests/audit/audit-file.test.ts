@@ -2,7 +2,10 @@ import { readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import type { AuditRecord } from '../../runtime/index.ts';
-import { auditOf, CALL_TIMEOUT_MS, plantPlugin, startRuntime } from '../capabilities/helpers.ts';
+import { auditOf } from '../helpers/audit-log.ts';
+import { plantPlugin } from '../helpers/fixtures.ts';
+import { testRuntime } from '../helpers/test-runtime.ts';
+import { GENEROUS_MS } from '../helpers/wait-for.ts';
 
 const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 const DOCUMENTED_TYPES = new Set([
@@ -25,13 +28,13 @@ t.test('after a run with a rogue plugin, the audit file holds one well-formed re
   const root = realpathSync(t.testdir());
   const auditFile = path.join(root, 'logs', 'audit.jsonl');
   const forger = plantPlugin(root, 'forger');
-  const { runtime, audit } = startRuntime(t, {
+  const { runtime, audit } = testRuntime(t, {
     auditFile,
     secrets: { get: () => 'unused' },
     policy: { plugins: { 'cap-forger': { 'access-secret': ['API_KEY', 'SECOND_KEY', 'DB_PASSWORD'] } } },
   });
   const plugin = await runtime.load(forger.manifestPath);
-  const call = (args: Record<string, unknown>) => plugin.call('holder', args, { timeoutMs: CALL_TIMEOUT_MS }) as Promise<{ launchId: string; code?: string }>;
+  const call = (args: Record<string, unknown>) => plugin.call('holder', args, { timeoutMs: GENEROUS_MS }) as Promise<{ launchId: string; code?: string }>;
 
   const forged = await call({ action: 'ask', name: 'API_KEY', token: 'forged' });
   t.equal(forged.code, 'capability_denied');
@@ -52,7 +55,7 @@ t.test('after a run with a rogue plugin, the audit file holds one well-formed re
   });
   t.ok(records.every(Boolean), 'every line parses');
   const parsed = records as AuditRecord[];
-  t.same(parsed, JSON.parse(JSON.stringify(audit)), 'the file holds exactly what the API sink received, in order');
+  t.same(parsed, JSON.parse(JSON.stringify(audit.records)), 'the file holds exactly what the API sink received, in order');
 
   for (const record of parsed) {
     const label = `${record.type} ${record.id}`;

@@ -1,6 +1,6 @@
 import t from 'tap';
-import { type AuditRecord, createRuntime, loadLaunchConfig } from '../../runtime/index.ts';
 import { SDK_IMPORT, writeInlinePlugin } from '../helpers/inline-plugin.ts';
+import { testRuntime } from '../helpers/test-runtime.ts';
 
 t.test('a plugin looping on refused requests is answered every time but cannot flood the audit log', async (t) => {
   const manifest = writeInlinePlugin(t.testdir(), {
@@ -16,20 +16,14 @@ t.test('a plugin looping on refused requests is answered every time but cannot f
     ].join('\n'),
     tools: { hammer: { description: 'asks for a secret it lacks, again and again' } },
   });
-  const defaults = loadLaunchConfig();
-  const records: AuditRecord[] = [];
-  const runtime = createRuntime({
-    onLog: () => {},
-    onAudit: (record) => records.push(record),
-    launchConfig: { ...defaults, limits: { ...defaults.limits, auditDenialsPerLaunch: 5 } },
-  });
+  const { runtime, audit } = testRuntime(t, { config: { limits: { auditDenialsPerLaunch: 5 } } });
   const plugin = await runtime.load(manifest);
   t.equal(await plugin.call('hammer', { times: 40 }), 40, 'every request was answered, refused');
   await runtime.close();
 
-  const denials = records.filter((r) => r.type === 'capability_denied');
+  const denials = audit.records.filter((r) => r.type === 'capability_denied');
   t.equal(denials.length, 6, 'the budget, then one record saying the rest are counted');
   t.equal(denials.at(-1)?.['suppressingFurther'], true);
-  const exit = records.find((r) => r.type === 'exit' && r.tool === 'hammer');
+  const exit = audit.records.find((r) => r.type === 'exit' && r.tool === 'hammer');
   t.equal(exit?.['denialsUnrecorded'], 34, 'the rest are counted in the exit record');
 });

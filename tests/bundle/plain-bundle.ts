@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import { SDK_SPECIFIER } from '../../plugin-sdk/protocol/constants.ts';
 import { BUNDLE_OPTIONS } from '../../runtime/bundle/bundle-plugin.ts';
-import { DEFAULT_WAIT_MS } from '../helpers/wait-for.ts';
+import { GENEROUS_MS } from '../helpers/wait-for.ts';
 
 const SDK_ENTRY = fileURLToPath(new URL('../../plugin-sdk/mod.ts', import.meta.url));
 
@@ -44,7 +44,7 @@ export async function plainBundle(manifest: string): Promise<string> {
  */
 export async function plainBundleFeedingFifo(manifest: string, fifo: string, bytes: string): Promise<string> {
   const building = plainBundle(manifest);
-  const deadline = Date.now() + DEFAULT_WAIT_MS * 2;
+  const deadline = Date.now() + GENEROUS_MS;
   for (;;) {
     const writer = await open(fifo, constants.O_WRONLY | constants.O_NONBLOCK).catch(() => undefined);
     if (writer) {

@@ -2,8 +2,11 @@ import { existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, realpathSyn
 import os from 'node:os';
 import path from 'node:path';
 import t, { type Test } from 'tap';
-import { isPluginRuntimeError, PluginHandle, type RuntimeOptions } from '../../runtime/index.ts';
-import { auditOf, CALL_TIMEOUT_MS, plantPlugin, startRuntime } from './helpers.ts';
+import { isPluginRuntimeError, PluginHandle } from '../../runtime/index.ts';
+import { auditOf } from '../helpers/audit-log.ts';
+import { plantPlugin } from '../helpers/fixtures.ts';
+import { testRuntime, type TestRuntimeOptions } from '../helpers/test-runtime.ts';
+import { GENEROUS_MS } from '../helpers/wait-for.ts';
 
 type FsResult = { ok: boolean; value?: unknown; error?: string; message?: string };
 
@@ -38,15 +41,15 @@ function plantTree(t: Test): Tree {
   return { root, plugin, data, data2, outside, secretFile };
 }
 
-function runtimeFor(t: Test, tree: Tree, options: RuntimeOptions = {}) {
-  return startRuntime(t, {
+function runtimeFor(t: Test, tree: Tree, options: TestRuntimeOptions = {}) {
+  return testRuntime(t, {
     policy: { plugins: { 'cap-fs-prober': { 'access-filesystem': { read: [tree.data], write: [tree.data] } } } },
     ...options,
   });
 }
 
 const fsCall = (plugin: PluginHandle, args: Record<string, unknown>) =>
-  plugin.call('fs', args, { timeoutMs: CALL_TIMEOUT_MS }) as Promise<FsResult>;
+  plugin.call('fs', args, { timeoutMs: GENEROUS_MS }) as Promise<FsResult>;
 
 function assertRefused(t: Test, result: FsResult, what: string) {
   t.equal(result.ok, false, `${what}: failed`);
@@ -179,7 +182,7 @@ t.test('a grant given through a symlink grants the real path', async (t) => {
     manifest.tools.fs.sandbox.filesystem = { read: ['./link-data'] };
   });
   symlinkSync(realData, path.join(plugin.dir, 'link-data'));
-  const { runtime } = startRuntime(t, {
+  const { runtime } = testRuntime(t, {
     policy: { plugins: { 'cap-fs-prober': { 'access-filesystem': { read: [realData] } } } },
   });
   const handle = await runtime.load(plugin.manifestPath);
@@ -197,7 +200,7 @@ t.test('a symlink in the plugin folder cannot smuggle a system folder past the p
     delete manifest.tools.fs.sandbox;
   });
   symlinkSync('/etc', path.join(plugin.dir, 'innocent'));
-  const { runtime } = startRuntime(t, {
+  const { runtime } = testRuntime(t, {
     policy: { plugins: { 'cap-fs-prober': { 'access-filesystem': { read: [root] } } } },
   });
   const prepared = await runtime.inspect(plugin.manifestPath);
@@ -217,7 +220,7 @@ t.test('sensitive paths are refused unless the policy names them', async (t) => 
     manifest.capabilities['access-filesystem'] = { read: sensitive };
     delete manifest.tools.fs.sandbox;
   });
-  const broad = startRuntime(t, { policy: { plugins: { 'cap-fs-prober': { 'access-filesystem': { read: ['/'] } } } } });
+  const broad = testRuntime(t, { policy: { plugins: { 'cap-fs-prober': { 'access-filesystem': { read: ['/'] } } } } });
   const prepared = await broad.runtime.inspect(plugin.manifestPath);
   for (const entry of sensitive) {
     const decision = prepared.decisions.find((d) => d.scope === `read:${entry}`);
@@ -226,7 +229,7 @@ t.test('sensitive paths are refused unless the policy names them', async (t) => 
   }
   t.same(prepared.grants.read, []);
 
-  const named = startRuntime(t, {
+  const named = testRuntime(t, {
     policy: { plugins: { 'cap-fs-prober': { 'access-filesystem': { read: ['/etc', '/home/alice/.ssh'] } } } },
   });
   const namedPrepared = await named.runtime.inspect(plugin.manifestPath);
@@ -237,7 +240,7 @@ t.test('sensitive paths are refused unless the policy names them', async (t) => 
     manifest.capabilities['access-filesystem'] = { read: ['/'] };
     delete manifest.tools.fs.sandbox;
   }, 'wants-root');
-  const home = startRuntime(t, { policy: { plugins: { 'cap-fs-prober': { 'access-filesystem': { read: ['/home'] } } } } });
+  const home = testRuntime(t, { policy: { plugins: { 'cap-fs-prober': { 'access-filesystem': { read: ['/home'] } } } } });
   t.same((await home.runtime.inspect(rootPlugin.manifestPath)).grants.read, []);
 });
 
@@ -247,7 +250,7 @@ t.test('a plugin whose tool really tries to read /etc under a policy allowing "/
     manifest.capabilities['access-filesystem'] = { read: ['/etc'] };
     manifest.tools.fs.sandbox.filesystem = { read: ['/etc'] };
   });
-  const { runtime } = startRuntime(t, { policy: { plugins: { 'cap-fs-prober': { 'access-filesystem': { read: ['/'] } } } } });
+  const { runtime } = testRuntime(t, { policy: { plugins: { 'cap-fs-prober': { 'access-filesystem': { read: ['/'] } } } } });
   const loaded = await runtime.load(plugin.manifestPath).catch((error: unknown) => error);
   if (loaded instanceof PluginHandle) {
     t.fail(`granted; the plugin read: ${JSON.stringify(await fsCall(loaded, { op: 'read', path: '/etc/hostname' }))}`);
@@ -269,7 +272,7 @@ t.test("the runtime's own state folder is never granted, whatever the policy or 
   const policy = { plugins: { 'cap-fs-prober': { 'access-filesystem': { read: [parent], write: [parent] } } } };
 
   for (const allowDeclared of [false, true]) {
-    const { runtime } = startRuntime(t, { stateDir, policy, allowDeclared });
+    const { runtime } = testRuntime(t, { stateDir, policy, allowDeclared });
     const prepared = await runtime.inspect(inspectOnly.manifestPath);
     for (const decision of prepared.decisions.filter((d) => d.capability === 'access-filesystem')) {
       t.equal(decision.granted, false, `${decision.scope} refused (allowDeclared ${allowDeclared})`);
@@ -284,7 +287,7 @@ t.test("the runtime's own state folder is never granted, whatever the policy or 
     manifest.capabilities['access-filesystem'] = { write: [bundles] };
     manifest.tools.fs.sandbox.filesystem = { write: [bundles] };
   }, 'planter');
-  const { runtime } = startRuntime(t, { stateDir, policy, allowDeclared: true });
+  const { runtime } = testRuntime(t, { stateDir, policy, allowDeclared: true });
   const loaded = await runtime.load(planter.manifestPath).catch((error: unknown) => error);
   if (loaded instanceof PluginHandle) {
     await fsCall(loaded, { op: 'write', path: path.join(bundles, 'planted.js'), text: 'evil' });

@@ -1,6 +1,9 @@
 import t, { type Test } from 'tap';
 import { isPluginRuntimeError, PluginHandle } from '../../runtime/index.ts';
-import { CALL_TIMEOUT_MS, eventually, loopbackHttp, loopbackUdp, plantPlugin, startRuntime } from './helpers.ts';
+import { plantPlugin } from '../helpers/fixtures.ts';
+import { loopbackHttp, loopbackUdp } from '../helpers/loopback-server.ts';
+import { testRuntime } from '../helpers/test-runtime.ts';
+import { GENEROUS_MS, waitFor } from '../helpers/wait-for.ts';
 
 // Loopback servers this file starts: A is granted, B is not (except to the wide tool,
 // the positive control), PROXY stands in for an HTTP proxy, DNS for a name server.
@@ -35,12 +38,12 @@ const prober = plantPlugin(root, 'net-prober', (manifest) => {
   manifest.tools.probe.sandbox.network = [A];
   manifest.tools.probe_wide.sandbox.network = [A, B];
 });
-const { runtime } = startRuntime(t, { policy: { plugins: { 'cap-net-prober': { 'access-network': [A, B] } } } });
+const { runtime } = testRuntime(t, { policy: { plugins: { 'cap-net-prober': { 'access-network': [A, B] } } } });
 const plugin = await runtime.load(prober.manifestPath);
 
 type ProbeResult = { reached: boolean; detail?: string; error?: string; message?: string };
 const probe = (tool: 'probe' | 'probe_wide', args: Record<string, unknown>) =>
-  plugin.call(tool, args, { timeoutMs: CALL_TIMEOUT_MS }) as Promise<ProbeResult>;
+  plugin.call(tool, args, { timeoutMs: GENEROUS_MS }) as Promise<ProbeResult>;
 
 /** Asserts Deno refused the attempt by permission, and that it named what was refused. */
 function assertRefused(t: Test, result: ProbeResult, what: string) {
@@ -80,7 +83,7 @@ t.test('another port of the same host is blocked however the plugin tries', asyn
     const result = await probe('probe_wide', args);
     if (what !== 'WebSocket') t.equal(result.reached, true, `${what} reaches B when granted (${result.message ?? ''})`);
     // The server may accept a moment after the plugin's connect returns.
-    t.ok(await eventually(() => serverB.connections > before), `${what} opened a connection to B when granted`);
+    t.ok(await waitFor(`${what}'s connection to B`, () => serverB.connections > before), `${what} opened a connection to B when granted`);
   }
 });
 
@@ -135,7 +138,7 @@ t.test('under a "*" policy, loopback, private, link-local and metadata literals 
   const planted = plantPlugin(root, 'net-prober', (manifest) => {
     manifest.capabilities['access-network'] = [...literals, 'example.com:443'];
   });
-  const star = startRuntime(t, { policy: { plugins: { 'cap-net-prober': { 'access-network': ['*'] } } } });
+  const star = testRuntime(t, { policy: { plugins: { 'cap-net-prober': { 'access-network': ['*'] } } } });
   const prepared = await star.runtime.inspect(planted.manifestPath);
   for (const literal of literals) {
     const decision = prepared.decisions.find((d) => d.capability === 'access-network' && d.scope === literal);
@@ -144,7 +147,7 @@ t.test('under a "*" policy, loopback, private, link-local and metadata literals 
   }
   t.same(prepared.grants.network, ['example.com:443'], '"*" still grants a public host');
 
-  const named = startRuntime(t, { policy: { plugins: { 'cap-net-prober': { 'access-network': literals } } } });
+  const named = testRuntime(t, { policy: { plugins: { 'cap-net-prober': { 'access-network': literals } } } });
   const namedPrepared = await named.runtime.inspect(planted.manifestPath);
   t.same(namedPrepared.grants.network, literals, 'each is granted when the policy names it exactly');
   for (const decision of namedPrepared.decisions.filter((d) => d.capability === 'access-network' && d.granted)) {
@@ -163,11 +166,11 @@ t.test('a numeric spelling of loopback under "*" cannot reach a loopback server'
       manifest.tools.probe.sandbox.network = [entry];
       delete manifest.tools.probe_wide.sandbox;
     }, alias);
-    const star = startRuntime(t, { policy: { plugins: { 'cap-net-prober': { 'access-network': ['*'] } } } });
+    const star = testRuntime(t, { policy: { plugins: { 'cap-net-prober': { 'access-network': ['*'] } } } });
     const before = serverB.connections;
     const loaded = await star.runtime.load(planted.manifestPath).catch((error: unknown) => error);
     if (loaded instanceof PluginHandle) {
-      const result = await loaded.call('probe', { kind: 'tcp', host: alias, port: serverB.port }, { timeoutMs: CALL_TIMEOUT_MS });
+      const result = await loaded.call('probe', { kind: 'tcp', host: alias, port: serverB.port }, { timeoutMs: GENEROUS_MS });
       t.fail(`${alias} was granted and the plugin tried: ${JSON.stringify(result)}`);
     } else {
       t.ok(isPluginRuntimeError(loaded, 'sandbox_exceeds_grants'), `${alias}: load refused (${(loaded as Error).message})`);
@@ -188,7 +191,7 @@ t.test('a global deny CIDR overrides a plugin policy that names the host exactly
     manifest.tools.probe.sandbox.network = [B];
     delete manifest.tools.probe_wide.sandbox;
   });
-  const denied = startRuntime(t, {
+  const denied = testRuntime(t, {
     policy: { plugins: { 'cap-net-prober': { 'access-network': [B] } }, deny: { hosts: ['127.0.0.0/8'] } },
   });
   const prepared = await denied.runtime.inspect(declaredOnly.manifestPath);
@@ -201,7 +204,7 @@ t.test('a global deny CIDR overrides a plugin policy that names the host exactly
   const before = serverB.connections;
   const loaded = await denied.runtime.load(planted.manifestPath).catch((error: unknown) => error);
   if (loaded instanceof PluginHandle) {
-    await loaded.call('probe', { kind: 'fetch', url: `http://${B}/` }, { timeoutMs: CALL_TIMEOUT_MS });
+    await loaded.call('probe', { kind: 'fetch', url: `http://${B}/` }, { timeoutMs: GENEROUS_MS });
     t.fail('a denied host was granted');
   } else {
     t.ok(isPluginRuntimeError(loaded, 'sandbox_exceeds_grants'));

@@ -3,7 +3,15 @@ import { readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import t, { type Test } from 'tap';
 import type { PluginHandle } from '../../runtime/index.ts';
-import { auditOf, CALL_TIMEOUT_MS, plantPlugin, startRuntime, textOf } from './helpers.ts';
+import { auditOf } from '../helpers/audit-log.ts';
+import { plantPlugin } from '../helpers/fixtures.ts';
+import { testRuntime } from '../helpers/test-runtime.ts';
+import { GENEROUS_MS } from '../helpers/wait-for.ts';
+
+/** Every string in a JSON-able value, flattened: for searching a planted secret. */
+function textOf(value: unknown): string {
+  return JSON.stringify(value) ?? '';
+}
 
 // Values planted in the host's environment (the default store). Each is unique to this
 // run, so finding one anywhere it should not be cannot be a coincidence.
@@ -22,7 +30,7 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
 const root = realpathSync(t.testdir());
 const auditFile = path.join(root, 'audit.jsonl');
 const forger = plantPlugin(root, 'forger');
-const { runtime, audit, logs } = startRuntime(t, {
+const { runtime, audit, logs } = testRuntime(t, {
   auditFile,
   policy: { plugins: { 'cap-forger': { 'access-secret': ['API_KEY', 'SECOND_KEY', 'DB_PASSWORD'] } } },
 });
@@ -33,7 +41,7 @@ const seenMessages: string[] = [];
 type Answer = { launchId: string; ok?: boolean; code?: string; message?: string; sha256?: string; tokens?: Record<string, string> };
 async function call(tool: 'holder' | 'twin' | 'other', args: Record<string, unknown>): Promise<Answer> {
   try {
-    const answer = (await plugin.call(tool, args, { timeoutMs: CALL_TIMEOUT_MS })) as Answer;
+    const answer = (await plugin.call(tool, args, { timeoutMs: GENEROUS_MS })) as Answer;
     if (answer.message) seenMessages.push(answer.message);
     return answer;
   } catch (error) {
@@ -155,7 +163,7 @@ t.test('planted secret values appear in no argv, env, audit record, log line or 
   t.ok(auditText.includes('"capability_denied"'), 'the audit file holds the refusals');
   const haystacks: [string, string][] = [
     ['the audit file', auditText],
-    ['audit records', textOf(audit)],
+    ['audit records', textOf(audit.records)],
     ['launch argv', textOf(launches.map((l) => l['argv']))],
     ['plugin stderr lines', textOf(logs)],
     ['error and refusal messages', textOf(seenMessages)],
@@ -170,10 +178,10 @@ t.test('planted secret values appear in no argv, env, audit record, log line or 
 
 t.test('the SDK: ctx.secret works for the tool that names the secret and is refused for one that does not', async (t) => {
   const reader = plantPlugin(t.testdir(), 'secret-reader');
-  const sdk = startRuntime(t, { policy: { plugins: { 'cap-secret-reader': { 'access-secret': ['API_KEY'] } } } });
+  const sdk = testRuntime(t, { policy: { plugins: { 'cap-secret-reader': { 'access-secret': ['API_KEY'] } } } });
   const handle: PluginHandle = await sdk.runtime.load(reader.manifestPath);
-  t.same(await handle.call('digest', {}, { timeoutMs: CALL_TIMEOUT_MS }), { sha256: sha256(planted.API_KEY) });
-  const peek = (await handle.call('peek', {}, { timeoutMs: CALL_TIMEOUT_MS })) as { code?: string; message?: string; leaked?: string };
+  t.same(await handle.call('digest', {}, { timeoutMs: GENEROUS_MS }), { sha256: sha256(planted.API_KEY) });
+  const peek = (await handle.call('peek', {}, { timeoutMs: GENEROUS_MS })) as { code?: string; message?: string; leaked?: string };
   t.equal(peek.leaked, undefined);
   t.equal(peek.code, 'capability_denied');
   t.notOk(textOf(peek).includes(planted.API_KEY));

@@ -1,8 +1,8 @@
 import t from 'tap';
 import { functionSecretStore, loadLaunchConfig } from '../../runtime/index.ts';
 import { SDK_IMPORT, writeInlinePlugin } from '../helpers/inline-plugin.ts';
-import { waitFor } from '../helpers/wait-for.ts';
-import { CALL_TIMEOUT_MS, startRuntime } from './helpers.ts';
+import { testRuntime } from '../helpers/test-runtime.ts';
+import { GENEROUS_MS, waitFor } from '../helpers/wait-for.ts';
 
 // A tool granted a secret floods ctx.secret() against a store that is slow to answer: each
 // request would wait host-side for the store, with no reply yet for the channel to bound.
@@ -32,7 +32,7 @@ t.test('a granted tool flooding secret.get against a slow store holds at most it
     asked++;
     return new Promise<string>((resolve) => waiting.push(() => resolve('slow-value')));
   });
-  const host = startRuntime(t, { secrets: store, policy: { plugins: { flooder: { 'access-secret': ['API_KEY'] } } } });
+  const host = testRuntime(t, { secrets: store, policy: { plugins: { flooder: { 'access-secret': ['API_KEY'] } } } });
   const manifest = writeInlinePlugin(t.testdir(), {
     name: 'flooder',
     source,
@@ -40,11 +40,11 @@ t.test('a granted tool flooding secret.get against a slow store holds at most it
     tools: { flood: { sandbox: { secrets: ['API_KEY'] } } },
   });
   const plugin = await host.runtime.load(manifest);
-  const call = plugin.call('flood', { n: FLOOD }, { timeoutMs: CALL_TIMEOUT_MS });
+  const call = plugin.call('flood', { n: FLOOD }, { timeoutMs: GENEROUS_MS });
 
   await waitFor('the store to be asked up to its slots', () => asked >= SLOTS);
   // Every request past the slots is refused at once, so they all reach the plugin before the store answers any.
-  await waitFor('the refusals to be recorded', () => host.audit.filter((r) => r.type === 'capability_denied' && r['reason'] === 'overloaded').length > 0);
+  await waitFor('the refusals to be recorded', () => host.audit.records.filter((r) => r.type === 'capability_denied' && r['reason'] === 'overloaded').length > 0);
   t.equal(asked, SLOTS, `the store was asked ${SLOTS} times, not ${FLOOD}: the rest never waited in the host`);
   for (const release of waiting.splice(0)) release();
   const codes = (await call) as Record<string, number>;

@@ -3,7 +3,9 @@ import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { envSecretStore, fileSecretStore, functionSecretStore, type SecretStore } from '../../runtime/index.ts';
-import { CALL_TIMEOUT_MS, plantPlugin, startRuntime } from './helpers.ts';
+import { plantPlugin } from '../helpers/fixtures.ts';
+import { testRuntime } from '../helpers/test-runtime.ts';
+import { GENEROUS_MS } from '../helpers/wait-for.ts';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 const plant = () => `planted-${randomBytes(12).toString('hex')}`;
@@ -71,26 +73,26 @@ t.test('a real plugin reads its secret through each store', async (t) => {
     ['function', functionSecretStore(async (name) => (name === 'API_KEY' ? fromFunction : undefined)), fromFunction],
   ];
   for (const [what, secrets, value] of stores) {
-    const { runtime } = startRuntime(t, { policy, ...(secrets ? { secrets } : {}) });
+    const { runtime } = testRuntime(t, { policy, ...(secrets ? { secrets } : {}) });
     const plugin = await runtime.load(reader.manifestPath);
-    t.same(await plugin.call('digest', {}, { timeoutMs: CALL_TIMEOUT_MS }), { sha256: sha256(value) }, what);
+    t.same(await plugin.call('digest', {}, { timeoutMs: GENEROUS_MS }), { sha256: sha256(value) }, what);
   }
 });
 
 t.test('a store that fails refuses the call without taking the host down', async (t) => {
   const reader = plantPlugin(t.testdir(), 'secret-reader');
   const value = plant();
-  const { runtime } = startRuntime(t, {
+  const { runtime } = testRuntime(t, {
     policy: { plugins: { 'cap-secret-reader': { 'access-secret': ['API_KEY'] } } },
     secrets: functionSecretStore(() => {
       throw new Error(`vault failed near ${value}`);
     }),
   });
   const plugin = await runtime.load(reader.manifestPath);
-  const outcome = await plugin.call('digest', {}, { timeoutMs: CALL_TIMEOUT_MS }).catch((error: unknown) => error);
+  const outcome = await plugin.call('digest', {}, { timeoutMs: GENEROUS_MS }).catch((error: unknown) => error);
   t.match(outcome, { code: 'tool_failed', details: { pluginCode: 'secret_unavailable' } });
   t.notOk(JSON.stringify({ message: (outcome as Error).message }).includes(value), "the store's error text is not passed on");
-  t.same(await plugin.call('peek', {}, { timeoutMs: CALL_TIMEOUT_MS }).then((r) => (r as { code: string }).code), 'capability_denied', 'the host still answers');
+  t.same(await plugin.call('peek', {}, { timeoutMs: GENEROUS_MS }).then((r) => (r as { code: string }).code), 'capability_denied', 'the host still answers');
 });
 
 t.test('the secrets file is never granted to a plugin, even when the policy allows its folder', async (t) => {
@@ -101,7 +103,7 @@ t.test('the secrets file is never granted to a plugin, even when the policy allo
   });
   mkdirSync(path.dirname(secretsFile));
   writeFileSync(secretsFile, JSON.stringify({ API_KEY: plant() }));
-  const { runtime } = startRuntime(t, {
+  const { runtime } = testRuntime(t, {
     secrets: fileSecretStore(secretsFile),
     allowDeclared: true,
     policy: { plugins: { 'cap-secret-reader': { 'access-filesystem': { read: [root] }, 'access-secret': ['API_KEY'] } } },

@@ -2,8 +2,10 @@ import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, realpathSync
 import path from 'node:path';
 import t, { type Test } from 'tap';
 import { type LaunchConfig, loadLaunchConfig, type PluginHandle } from '../../runtime/index.ts';
+import { auditOf } from '../helpers/audit-log.ts';
 import { SDK_IMPORT, writeInlinePlugin } from '../helpers/inline-plugin.ts';
-import { auditOf, CALL_TIMEOUT_MS, eventually, startRuntime } from './helpers.ts';
+import { testRuntime } from '../helpers/test-runtime.ts';
+import { GENEROUS_MS, waitFor } from '../helpers/wait-for.ts';
 
 // Issue 8, items 3 and 4: a granted tree that changes after the pre-launch walk, and
 // set-uid/set-gid files planted through a write grant. Each op really tries the attack
@@ -118,14 +120,14 @@ function plant(t: Test, read: string[], write: string[]): Layout {
 
 function runtimeFor(t: Test, layout: Layout, read: string[], write: string[], launchConfig?: LaunchConfig) {
   const absolute = (list: string[]) => list.map((entry) => layout.at(entry));
-  return startRuntime(t, {
+  return testRuntime(t, {
     policy: { plugins: { 'tree-changer': { 'access-filesystem': { read: absolute(read), write: absolute(write) } } } },
     ...(launchConfig ? { launchConfig } : {}),
   });
 }
 
 const fsCall = (plugin: PluginHandle, args: Record<string, unknown>) =>
-  plugin.call('fs', args, { timeoutMs: CALL_TIMEOUT_MS }) as Promise<FsResult>;
+  plugin.call('fs', args, { timeoutMs: GENEROUS_MS }) as Promise<FsResult>;
 
 function assertRefused(t: Test, result: FsResult, what: string) {
   t.equal(result.ok, false, `${what}: failed`);
@@ -278,9 +280,9 @@ t.test('a set-uid bit set from a timer after the call returned is stripped by th
   const plugin = await runtime.load(layout.manifestPath);
   const file = layout.at('out', 'late');
   t.same(await fsCall(plugin, { op: 'chmod-later', path: file, mode: 0o4755, afterMs: 200 }), { ok: true, value: 'scheduled' });
-  t.ok(await eventually(() => logs.some((entry) => entry.line.includes('late chmod took: 4755')), 60_000), 'the late chmod took, inside the plugin');
+  t.ok(await waitFor('the late chmod log line', () => logs.some((entry) => entry.line.includes('late chmod took: 4755')), 60_000), 'the late chmod took, inside the plugin');
   t.ok(
-    await eventually(() => auditOf(audit, 'setid_stripped', 'fs').some((entry) => entry['path'] === file), 60_000),
+    await waitFor('the setid_stripped record', () => auditOf(audit, 'setid_stripped', 'fs').some((entry) => entry['path'] === file), 60_000),
     'a sweep stripped it while the process lived',
   );
   t.equal(statSync(file).mode & 0o7777, 0o755);
@@ -297,7 +299,7 @@ t.test('a set-uid bit set just before the process exits is stripped by the exit 
   const plugin = await runtime.load(layout.manifestPath);
   const file = layout.at('out', 'at-exit');
   await t.rejects(fsCall(plugin, { op: 'chmod-and-exit', path: file, mode: 0o4755 }), { code: 'plugin_crashed' });
-  t.ok(await eventually(() => logs.some((entry) => entry.line.includes('chmod before exit took: 4755')), 60_000), 'the chmod took, inside the plugin');
+  t.ok(await waitFor('the chmod-before-exit log line', () => logs.some((entry) => entry.line.includes('chmod before exit took: 4755')), 60_000), 'the chmod took, inside the plugin');
   t.equal(statSync(file).mode & 0o7777, 0o755, 'stripped once the process was gone');
   const records = auditOf(audit, 'setid_stripped', 'fs');
   t.match(records, [{ path: file, oldMode: '4755', newMode: '0755' }]);

@@ -1,24 +1,25 @@
-import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { startLoopbackServer } from '../helpers/loopback-server.ts';
-import { example, expectExit, jsonOut, runCli } from './cli-process.ts';
+import { exampleManifest, stage } from '../helpers/fixtures.ts';
+import { expectExit, jsonOut, runCli } from './cli-process.ts';
 
 t.test('call --json prints exactly {"ok":true,"value":…} and exits 0', async (t) => {
-  const result = await runCli(['call', example('echo'), 'echo', '--args', '{"text":"hi"}', '--json']);
+  const result = await runCli(['call', exampleManifest('echo'), 'echo', '--args', '{"text":"hi"}', '--json']);
   expectExit(t, result, 0);
   t.equal(result.stdout, '{"ok":true,"value":{"text":"hi"}}\n');
 });
 
 t.test('call without --json prints the value readably', async (t) => {
-  const result = await runCli(['call', example('echo'), 'echo', '--args', '{"text":"hi"}']);
+  const result = await runCli(['call', exampleManifest('echo'), 'echo', '--args', '{"text":"hi"}']);
   expectExit(t, result, 0);
   t.same(JSON.parse(result.stdout), { text: 'hi' });
   t.match(result.stdout, /\n {2}"text": "hi"\n/, 'indented, one field a line');
 });
 
 t.test('call --json with invalid arguments prints {"ok":false,"error":{code,message}} and exits 1', async (t) => {
-  const result = await runCli(['call', example('echo'), 'echo', '--args', '{"text":42}', '--json']);
+  const result = await runCli(['call', exampleManifest('echo'), 'echo', '--args', '{"text":42}', '--json']);
   expectExit(t, result, 1);
   const out = jsonOut(result) as { ok: boolean; error: Record<string, unknown> };
   t.same(Object.keys(out), ['ok', 'error']);
@@ -31,26 +32,26 @@ t.test('call exits 1 with tool_failed when Deno refuses what a tool tries', asyn
   const server = await startLoopbackServer(t);
   // The fetcher is granted only its placeholder port; the test server's port is another.
   const args = JSON.stringify({ url: server.url });
-  const result = await runCli(['call', example('fetcher'), 'fetch_url', '--args', args, '--allow-declared', '--json']);
+  const result = await runCli(['call', exampleManifest('fetcher'), 'fetch_url', '--args', args, '--allow-declared', '--json']);
   expectExit(t, result, 1);
   t.match(jsonOut(result), { ok: false, error: { code: 'tool_failed' } });
   t.same(server.requests, [], 'nothing reached the server');
 });
 
 t.test('call exits 1 with unknown_tool for a tool the manifest does not list', async (t) => {
-  const result = await runCli(['call', example('echo'), 'shout', '--json']);
+  const result = await runCli(['call', exampleManifest('echo'), 'shout', '--json']);
   expectExit(t, result, 1);
   t.match(jsonOut(result), { ok: false, error: { code: 'unknown_tool' } });
 });
 
 t.test('call exits 1 with import_refused for a plugin whose bundle would escape its folder', async (t) => {
-  const result = await runCli(['call', example('rogue-import'), 'leak', '--json']);
+  const result = await runCli(['call', exampleManifest('rogue-import'), 'leak', '--json']);
   expectExit(t, result, 1);
   t.match(jsonOut(result), { ok: false, error: { code: 'import_refused', message: /\.\.\/\.\.\/\.\.\/package\.json/ } });
 });
 
 t.test('a rogue tool reports its attempt blocked, and the call itself succeeds', async (t) => {
-  const result = await runCli(['call', example('rogue'), 'read_passwd', '--json']);
+  const result = await runCli(['call', exampleManifest('rogue'), 'read_passwd', '--json']);
   expectExit(t, result, 0);
   const out = jsonOut(result) as { ok: true; value: { blocked: boolean; leaked?: string } };
   t.equal(out.value.blocked, true);
@@ -60,11 +61,11 @@ t.test('a rogue tool reports its attempt blocked, and the call itself succeeds',
 
 t.test('usage errors exit 2', async (t) => {
   const cases: [string, string[]][] = [
-    ['missing tool', ['call', example('echo')]],
-    ['unknown flag', ['call', example('echo'), 'echo', '--frobnicate']],
-    ['bad JSON in --args', ['call', example('echo'), 'echo', '--args', '{text:']],
-    ['non-numeric --timeout', ['call', example('echo'), 'echo', '--timeout', 'soon']],
-    ['--args without a value', ['call', example('echo'), 'echo', '--args']],
+    ['missing tool', ['call', exampleManifest('echo')]],
+    ['unknown flag', ['call', exampleManifest('echo'), 'echo', '--frobnicate']],
+    ['bad JSON in --args', ['call', exampleManifest('echo'), 'echo', '--args', '{text:']],
+    ['non-numeric --timeout', ['call', exampleManifest('echo'), 'echo', '--timeout', 'soon']],
+    ['--args without a value', ['call', exampleManifest('echo'), 'echo', '--args']],
     ['unknown command', ['frobnicate']],
     ['no command', []],
   ];
@@ -76,14 +77,14 @@ t.test('usage errors exit 2', async (t) => {
 });
 
 t.test('a usage error under --json still prints one JSON object', async (t) => {
-  const result = await runCli(['call', example('echo'), 'echo', '--args', '{text:', '--json']);
+  const result = await runCli(['call', exampleManifest('echo'), 'echo', '--args', '{text:', '--json']);
   expectExit(t, result, 2);
   t.match(jsonOut(result), { ok: false, error: { code: 'usage_error' } });
 });
 
 t.test('notes writes only with a grant: refused by default, allowed by a policy or --allow-declared', async (t) => {
   const dir = t.testdir({ data: {} });
-  cpSync(path.dirname(example('notes')), dir, { recursive: true, filter: (source) => !source.includes(`${path.sep}data${path.sep}`) });
+  stage(path.dirname(exampleManifest('notes')), dir, { filter: (source) => !source.includes(`${path.sep}data${path.sep}`) });
   const manifest = path.join(dir, 'manifest.json');
   const write = (name: string, ...flags: string[]) =>
     runCli(['call', manifest, 'write_note', '--args', JSON.stringify({ name, text: `note ${name}` }), '--json', ...flags]);
@@ -109,7 +110,7 @@ t.test('notes writes only with a grant: refused by default, allowed by a policy 
 });
 
 t.test('notes refuses a note name with a slash before the plugin ever sees it', async (t) => {
-  const result = await runCli(['call', example('notes'), 'read_note', '--args', '{"name":"../manifest"}', '--allow-declared', '--json']);
+  const result = await runCli(['call', exampleManifest('notes'), 'read_note', '--args', '{"name":"../manifest"}', '--allow-declared', '--json']);
   expectExit(t, result, 1);
   t.match(jsonOut(result), { ok: false, error: { code: 'invalid_arguments' } });
 });

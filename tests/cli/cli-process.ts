@@ -1,13 +1,10 @@
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import type { Test } from 'tap';
+import { REPO_ROOT } from '../helpers/fixtures.ts';
 
-export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MAIN = fileURLToPath(new URL('../../runtime/cli/main.ts', import.meta.url));
 const BIN = fileURLToPath(new URL('../../bin/manasvi-plugins.js', import.meta.url));
-
-/** An example manifest shipped in manifests/examples. */
-export const example = (name: string) => fileURLToPath(new URL(`../../manifests/examples/${name}/manifest.json`, import.meta.url));
 
 export interface CliResult {
   exitCode: number;

@@ -2,23 +2,24 @@ import { realpathSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { createRuntime } from '../../runtime/index.ts';
-import { example, expectExit, jsonOut, runCli } from './cli-process.ts';
+import { exampleManifest } from '../helpers/fixtures.ts';
+import { expectExit, jsonOut, runCli } from './cli-process.ts';
 
 interface InspectOutput {
   decisions: { capability: string; scope: string; granted: boolean; rule: string }[];
   tools: { name: string; argv: string[] }[];
 }
 
-const NOTES_DATA = realpathSync(path.join(path.dirname(example('notes')), 'data'));
+const NOTES_DATA = realpathSync(path.join(path.dirname(exampleManifest('notes')), 'data'));
 
 t.test('inspect --json prints the exact argv the runtime would launch each tool with', async (t) => {
-  const result = await runCli(['inspect', example('notes'), '--allow-declared', '--json']);
+  const result = await runCli(['inspect', exampleManifest('notes'), '--allow-declared', '--json']);
   expectExit(t, result, 0);
   const out = jsonOut(result) as InspectOutput;
 
   const runtime = createRuntime();
   t.teardown(() => runtime.close());
-  const prepared = await runtime.inspect(example('notes'), { allowDeclared: true });
+  const prepared = await runtime.inspect(exampleManifest('notes'), { allowDeclared: true });
   t.same(
     out.tools.map((tool) => [tool.name, tool.argv]),
     prepared.tools.map((tool) => [tool.name, tool.argv]),
@@ -39,7 +40,7 @@ t.test('inspect --json prints the exact argv the runtime would launch each tool 
 });
 
 t.test('inspect prints grants, each decision with its rule, and each tool\'s argv as a command line', async (t) => {
-  const result = await runCli(['inspect', example('echo')]);
+  const result = await runCli(['inspect', exampleManifest('echo')]);
   expectExit(t, result, 0);
   t.match(result.stdout, /granted {2}provide-tools \*\n\s+rule: default: provide-tools is granted when declared/);
   t.match(
@@ -72,7 +73,7 @@ t.test('inspect shows a declared scope the policy refused, with the rule that re
 });
 
 t.test('inspect without a grant for a tool sandbox fails and names the field', async (t) => {
-  const result = await runCli(['inspect', example('notes')]);
+  const result = await runCli(['inspect', exampleManifest('notes')]);
   expectExit(t, result, 1);
   t.match(result.stderr, /error \[sandbox_exceeds_grants\]/);
   t.match(result.stderr, /tools\.write_note\.sandbox\.filesystem\.write\.0/);
@@ -82,17 +83,17 @@ t.test('inspect --against lists every scope an update widens and exits 1', async
   const dir = t.testdir({});
   const policy = path.join(dir, 'policy.json');
   writeFileSync(policy, JSON.stringify({ plugins: {} }));
-  const result = await runCli(['inspect', example('notes'), '--against', example('echo'), '--allow-declared']);
+  const result = await runCli(['inspect', exampleManifest('notes'), '--against', exampleManifest('echo'), '--allow-declared']);
   expectExit(t, result, 1);
   t.match(result.stdout, /WIDENS/);
   t.match(result.stdout, /\+ capabilities: access-filesystem write:\.\/data/);
-  const same = await runCli(['inspect', example('echo'), '--against', example('echo'), '--policy', policy]);
+  const same = await runCli(['inspect', exampleManifest('echo'), '--against', exampleManifest('echo'), '--policy', policy]);
   expectExit(t, same, 0);
   t.match(same.stdout, /nothing widened/);
 });
 
 t.test('inspect --allow-declared warns loudly on stderr', async (t) => {
-  const result = await runCli(['inspect', example('echo'), '--allow-declared']);
+  const result = await runCli(['inspect', exampleManifest('echo'), '--allow-declared']);
   expectExit(t, result, 0);
   t.match(result.stderr, /WARNING: --allow-declared is for development only/);
 });

@@ -3,20 +3,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import t from 'tap';
+import { REPO_ROOT } from '../helpers/fixtures.ts';
 import { SDK_IMPORT, writeInlinePlugin } from '../helpers/inline-plugin.ts';
-import { REPO_ROOT } from './cli-process.ts';
+import { processExists, waitForProcessGone } from '../helpers/processes.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 
 const MAIN = fileURLToPath(new URL('../../runtime/cli/main.ts', import.meta.url));
-
-async function until<T>(what: string, probe: () => T | undefined, deadlineMs = 60_000): Promise<T> {
-  const end = Date.now() + deadlineMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   t.test(`${signal} to "call" stops the plugin process, even one that ignores SIGTERM, and exits 130`, async (t) => {
@@ -36,21 +28,17 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       extendEnv: false,
       reject: false,
     });
-    const pid = await until('the tool process to be ready', () => {
+    const pid = await waitFor('the tool process to be ready', () => {
       if (!existsSync(audit)) return undefined;
       const records = readFileSync(audit, 'utf8').trim().split('\n').filter(Boolean).map((line) => JSON.parse(line));
       if (!records.some((r) => r.type === 'state' && r.state === 'busy')) return undefined;
       return records.find((r) => r.type === 'launch')?.pid as number | undefined;
     });
-    t.ok(existsSync(`/proc/${pid}`), 'the plugin process is running');
+    t.ok(processExists(pid), 'the plugin process is running');
     cli.kill(signal);
     const result = await cli;
     t.equal(result.exitCode, 130);
-    await until('the plugin process to be gone', () => {
-      if (!existsSync(`/proc/${pid}`)) return true;
-      const state = /^State:\s+(\w)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-      return state === 'Z' ? true : undefined;
-    });
+    await waitForProcessGone(pid);
     t.pass('no plugin process is left behind');
   });
 }

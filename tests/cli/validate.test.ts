@@ -1,7 +1,8 @@
-import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
-import { example, expectExit, jsonOut, REPO_ROOT, runCli } from './cli-process.ts';
+import { exampleManifest, REPO_ROOT, stage } from '../helpers/fixtures.ts';
+import { expectExit, jsonOut, runCli } from './cli-process.ts';
 
 interface ValidateOutput {
   ok: boolean;
@@ -17,14 +18,14 @@ const REFUSED = 'rogue-import';
 t.test('every example manifest validates, except rogue-import', async (t) => {
   const loadable = EXAMPLES.filter((name) => name !== REFUSED);
   t.ok(loadable.includes('echo') && loadable.includes('notes') && loadable.includes('fetcher') && loadable.includes('rogue'));
-  const result = await runCli(['validate', ...loadable.map(example), '--json']);
+  const result = await runCli(['validate', ...loadable.map(exampleManifest), '--json']);
   expectExit(t, result, 0);
   const out = jsonOut(result) as ValidateOutput;
   for (const report of out.manifests) t.same(report.issues, [], report.manifest);
 });
 
 t.test('validate reports rogue-import\'s escaping import against the entry, naming it', async (t) => {
-  const result = await runCli(['validate', example(REFUSED)]);
+  const result = await runCli(['validate', exampleManifest(REFUSED)]);
   expectExit(t, result, 1);
   t.match(result.stdout, /^INVALID {2}.*rogue-import\/manifest\.json$/m);
   t.match(result.stdout, /^ {2}entry: import_refused: import "\.\.\/\.\.\/\.\.\/package\.json"/m);
@@ -58,7 +59,7 @@ t.test('validate names the field path of every issue in a broken manifest', asyn
 
 t.test('validate names a tool sandbox that asks for more than the manifest declares', async (t) => {
   const dir = t.testdir({});
-  cpSync(path.dirname(example('echo')), dir, { recursive: true });
+  stage(path.dirname(exampleManifest('echo')), dir);
   const manifest = path.join(dir, 'manifest.json');
   const parsed = JSON.parse(readFileSync(manifest, 'utf8'));
   parsed.tools.echo.sandbox = { network: ['127.0.0.1:9'] };

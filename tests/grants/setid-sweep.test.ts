@@ -10,6 +10,7 @@ import {
   sweepSetId,
   withoutSetId,
 } from '../../runtime/grants/setid-sweep.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 
 const modeOf = (file: string) => lstatSync(file).mode & 0o7777;
 
@@ -130,8 +131,7 @@ t.test('SetIdSweeper sweeps periodically and reports an incomplete walk once', a
   });
   sweeper.start();
   t.teardown(() => sweeper.stop());
-  const deadline = Date.now() + 30_000;
-  while (incomplete === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+  await waitFor('an incomplete sweep to be reported', () => incomplete > 0, 30_000);
   await new Promise((resolve) => setTimeout(resolve, 100));
   t.equal(incomplete, 1, 'reported once, however many sweeps ran');
   sweeper.stop();
@@ -140,7 +140,6 @@ t.test('SetIdSweeper sweeps periodically and reports an incomplete walk once', a
   periodic.start();
   t.teardown(() => periodic.stop());
   const late = file(at('out', 'late'), 0o4755);
-  const until = Date.now() + 30_000;
-  while (!strips.some((strip) => strip.path === late) && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 20));
+  await waitFor('the timer to strip the late file', () => strips.some((strip) => strip.path === late), 30_000);
   t.equal(modeOf(late), 0o755, 'stripped by the timer');
 });

@@ -1,4 +1,5 @@
 import type { AuditRecord, AuditType } from '../../runtime/index.ts';
+import type { Test } from 'tap';
 import { waitFor } from './wait-for.ts';
 
 /** The fields an audit record is matched on; every given field must be equal. */
@@ -42,3 +43,15 @@ export class AuditLog {
 }
 
 export type LaunchRecord = AuditRecord & { launchId: string; pid: number; argv: string[] };
+
+/** The audit records of one type, optionally for one tool, from a collector or a parsed audit file. */
+export function auditOf(records: AuditLog | readonly AuditRecord[], type: AuditType, tool?: string): AuditRecord[] {
+  const list = records instanceof AuditLog ? records.records : records;
+  return list.filter((record) => record.type === type && (tool === undefined || record.tool === tool));
+}
+
+/** Asserts that `list` holds exactly one item matching `pattern`. */
+export function matchOne(t: Test, list: readonly unknown[], pattern: object, message = 'exactly one match'): void {
+  t.equal(list.length, 1, `${message} (${list.length} found)`);
+  t.match(list[0], pattern, message);
+}

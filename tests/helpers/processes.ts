@@ -1,17 +1,43 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import type { PluginHandle } from '../../runtime/index.ts';
 import { waitFor } from './wait-for.ts';
 
-/** True while /proc holds the process (a zombie not yet reaped counts as present). */
+/**
+ * True while `pid` is a live process. A zombie counts as gone: it runs no code, and in a
+ * container nothing may ever reap an orphan's zombie.
+ */
 export function processExists(pid: number): boolean {
-  return existsSync(`/proc/${pid}`);
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Field 3, after the parenthesised command name (which may itself hold spaces or parens).
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    if (process.platform === 'linux') return false;
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  }
 }
 
 /**
- * Waits until the process has left /proc: killed and reaped. The deadline is generous;
- * the point is that it goes, not how fast.
+ * Waits until the process (or every one of `pids`) is gone: killed, and at least a zombie.
+ * The deadline is generous; the point is that it goes, not how fast.
  */
-export async function waitForProcessGone(pid: number, timeoutMs?: number): Promise<true> {
-  return waitFor(`process ${pid} to be gone`, () => !processExists(pid), timeoutMs);
+export async function waitForProcessGone(pids: number | readonly number[], timeoutMs?: number): Promise<true> {
+  const list = typeof pids === 'number' ? [pids] : pids;
+  return waitFor(`process ${list.join(', ')} to be gone`, () => list.every((pid) => !processExists(pid)), timeoutMs);
+}
+
+/** The one pid a tool runs under right now, once it has exactly one live process. */
+export async function onlyPid(handle: PluginHandle, tool: string): Promise<number> {
+  return waitFor(`one live process of ${tool}`, () => {
+    const pids = handle.pids(tool);
+    return pids.length === 1 ? pids[0] : undefined;
+  });
 }
 
 /** The argv the kernel holds for a live process, as the process itself sees it. */

@@ -1,17 +1,17 @@
 import { readdirSync } from 'node:fs';
+import path from 'node:path';
 import t from 'tap';
-import { createRuntime } from '../../runtime/index.ts';
+import { EXAMPLES_DIR, exampleManifest } from '../helpers/fixtures.ts';
+import { testRuntime } from '../helpers/test-runtime.ts';
 
-const EXAMPLES = new URL('../../manifests/examples/', import.meta.url).pathname;
-const POLICY = `${EXAMPLES}policy.json`;
+const POLICY = path.join(EXAMPLES_DIR, 'policy.json');
 
 t.test('under the example policy every example inspects with its grants, decisions and per-tool argv', async (t) => {
-  const runtime = createRuntime({ policy: POLICY, onLog: () => {} });
-  t.teardown(() => runtime.close());
-  const names = readdirSync(EXAMPLES, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+  const { runtime } = testRuntime(t, { policy: POLICY });
+  const names = readdirSync(EXAMPLES_DIR, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
   t.ok(names.length >= 6, 'all examples are looked at');
   for (const name of names) {
-    const manifest = `${EXAMPLES}${name}/manifest.json`;
+    const manifest = exampleManifest(name);
     if (name === 'rogue-import') {
       await t.rejects(runtime.inspect(manifest), { code: 'import_refused' }, 'rogue-import cannot load');
       continue;

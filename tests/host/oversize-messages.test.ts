@@ -1,6 +1,7 @@
 import t from 'tap';
-import { createRuntime, functionSecretStore } from '../../runtime/index.ts';
+import { functionSecretStore } from '../../runtime/index.ts';
 import { SDK_IMPORT, writeInlinePlugin } from '../helpers/inline-plugin.ts';
+import { testRuntime } from '../helpers/test-runtime.ts';
 
 function writePlugin(dir: string): string {
   return writeInlinePlugin(dir, {
@@ -21,8 +22,7 @@ function writePlugin(dir: string): string {
 }
 
 t.test('call arguments too large for one frame end with invalid_arguments and the process lives on', async (t) => {
-  const runtime = createRuntime({ onLog: () => {} });
-  t.teardown(() => runtime.close());
+  const { runtime } = testRuntime(t);
   const plugin = await runtime.load(writePlugin(t.testdir()), { allowDeclared: true });
   t.equal(await plugin.call('size', { blob: 'abc' }), 3);
   const [pid] = plugin.pids('size');
@@ -34,8 +34,7 @@ t.test('call arguments too large for one frame end with invalid_arguments and th
 
 t.test('a secret value too large for one frame is refused as secret_unavailable without harming the host', async (t) => {
   const big = 'k'.repeat(2 * 1024 * 1024);
-  const runtime = createRuntime({ onLog: () => {}, secrets: functionSecretStore(() => big) });
-  t.teardown(() => runtime.close());
+  const { runtime } = testRuntime(t, { secrets: functionSecretStore(() => big) });
   const plugin = await runtime.load(writePlugin(t.testdir()), { allowDeclared: true });
   t.same(await plugin.call('key', {}), { code: 'secret_unavailable' });
   t.equal(await plugin.call('size', { blob: 'ok' }), 2, 'the host carries on');

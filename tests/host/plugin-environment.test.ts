@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import t from 'tap';
-import { createRuntime } from '../../runtime/index.ts';
+import { REPO_ROOT } from '../helpers/fixtures.ts';
+import { testRuntime } from '../helpers/test-runtime.ts';
 
 const SCRIPT = new URL('./scripts/report-plugin-environment.ts', import.meta.url).pathname;
 
@@ -24,7 +25,7 @@ t.test('a tool process environment holds only the launch token and the variables
       'tsx',
       SCRIPT,
     ],
-    { cwd: new URL('../..', import.meta.url).pathname, timeout: 120_000 },
+    { cwd: REPO_ROOT, timeout: 120_000 },
   );
   const { environ, cmdline } = JSON.parse(stdout) as { environ: string[]; cmdline: string[] };
   const keys = environ.map((entry) => entry.slice(0, entry.indexOf('='))).sort();
@@ -37,8 +38,7 @@ t.test('a tool process environment holds only the launch token and the variables
 });
 
 t.test('the runtime reports which enforcement layers are active', async (t) => {
-  const runtime = createRuntime({ onLog: () => {} });
-  t.teardown(() => runtime.close());
+  const { runtime } = testRuntime(t);
   t.equal(runtime.layers.hostChecks, true);
   t.equal(runtime.layers.denoPermissions, true);
   t.type(runtime.layers.osLimits, 'boolean');

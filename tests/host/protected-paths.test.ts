@@ -1,8 +1,10 @@
+import path from 'node:path';
 import t from 'tap';
-import { createRuntime } from '../../runtime/index.ts';
+import { REPO_ROOT } from '../helpers/fixtures.ts';
 import { SDK_IMPORT, writeInlinePlugin } from '../helpers/inline-plugin.ts';
+import { testRuntime } from '../helpers/test-runtime.ts';
 
-const REPO = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
+const REPO = path.resolve(REPO_ROOT);
 const NOOP = `${SDK_IMPORT}\ndefinePlugin({ tools: { noop: () => null } });\n`;
 
 /** A plugin in `dir/<name>/` declaring write access to `write`. */
@@ -11,8 +13,7 @@ function pluginDeclaring(dir: string, write: string[], name = 'grabber'): string
 }
 
 t.test("the runtime's own code, config and Deno binary are never granted, even under allowDeclared", async (t) => {
-  const runtime = createRuntime({ allowDeclared: true, onLog: () => {} });
-  t.teardown(() => runtime.close());
+  const { runtime } = testRuntime(t, { allowDeclared: true });
   const targets = [`${REPO}/runtime`, `${REPO}/plugin-sdk/internal`, `${REPO}/node_modules/deno`, `${REPO}/deno-launch.json`, REPO];
   const prepared = await runtime.inspect(pluginDeclaring(t.testdir(), targets));
   for (const target of targets) {
@@ -24,9 +25,7 @@ t.test("the runtime's own code, config and Deno binary are never granted, even u
 });
 
 t.test('a load refused for its sandbox still audits every decision with its rule', async (t) => {
-  const records: { type: string; scope?: string; granted?: boolean }[] = [];
-  const runtime = createRuntime({ onLog: () => {}, onAudit: (record) => records.push(record) });
-  t.teardown(() => runtime.close());
+  const { runtime, audit } = testRuntime(t);
   const dir = t.testdir({ refused: { data: {} } });
   const manifest = writeInlinePlugin(dir, {
     name: 'refused',
@@ -35,14 +34,13 @@ t.test('a load refused for its sandbox still audits every decision with its rule
     tools: { w: { sandbox: { filesystem: { write: ['./data'] } } } },
   });
   await t.rejects(runtime.load(manifest), { code: 'sandbox_exceeds_grants' });
-  const refused = records.find((r) => r.type === 'grant_decision' && r.granted === false);
+  const refused = audit.records.find((r) => r.type === 'grant_decision' && r.granted === false);
   t.ok(refused, 'the refusal is on record');
   t.match(refused?.scope, /^write:.*data$/);
 });
 
 t.test('compare reports a renamed plugin as a widening', async (t) => {
-  const runtime = createRuntime({ onLog: () => {} });
-  t.teardown(() => runtime.close());
+  const { runtime } = testRuntime(t);
   const dir = t.testdir();
   const before = pluginDeclaring(dir, [], 'quiet');
   const after = pluginDeclaring(dir, [], 'trusted-name');

@@ -1,16 +1,15 @@
 import { spawn } from 'node:child_process';
 import t from 'tap';
 import { encodeFrame, FrameDecoder, parseFramePayload } from '../../plugin-sdk/protocol/frame.ts';
-import { createRuntime } from '../../runtime/index.ts';
 import { resolveDenoPath } from '../../runtime/launch/deno-binary.ts';
 import { ECHO_MANIFEST } from '../helpers/fixtures.ts';
+import { testRuntime } from '../helpers/test-runtime.ts';
 
 // Started here without the OS layers (no setpriv death signal), so the only thing that can
 // end it is the SDK noticing its stdin closed: what keeps a plugin from outliving a host
 // on a machine without setpriv.
 t.test('a plugin process exits by itself when its stdin closes, handshake done and tool registered', async (t) => {
-  const runtime = createRuntime({ onLog: () => {} });
-  t.teardown(() => runtime.close());
+  const { runtime } = testRuntime(t);
   const prepared = await runtime.inspect(ECHO_MANIFEST);
   const child = spawn(resolveDenoPath(), prepared.tools[0]!.argv, {
     env: { MANASVI_LAUNCH_TOKEN: 'token-for-this-test', DENO_NO_UPDATE_CHECK: '1', NO_COLOR: '1', DENO_DIR: t.testdir() },

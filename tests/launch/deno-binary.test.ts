@@ -2,7 +2,6 @@ import { chmodSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { isPluginRuntimeError } from '../../runtime/errors.ts';
-import { createRuntime } from '../../runtime/host/create-runtime.ts';
 import {
   checkDenoVersion,
   compareVersions,
@@ -10,8 +9,8 @@ import {
   parseDenoVersion,
   resolveDenoPath,
 } from '../../runtime/launch/deno-binary.ts';
-
-const ECHO_MANIFEST = new URL('../../manifests/examples/echo/manifest.json', import.meta.url).pathname;
+import { ECHO_MANIFEST } from '../helpers/fixtures.ts';
+import { testRuntime } from '../helpers/test-runtime.ts';
 
 /** A fake `deno` that reports `version` (or `output` verbatim) for --version. */
 function fakeDeno(dir: string, output: string, name = 'deno'): string {
@@ -92,8 +91,7 @@ t.test('the default Deno binary is the npm package one and meets the floor', asy
 
 t.test('a runtime given an old Deno refuses to load a plugin with deno_unsupported', async (t) => {
   const dir = t.testdir({});
-  const runtime = createRuntime({ denoPath: fakeDeno(dir, oldDenoOutput), stateDir: path.join(dir, 'state') });
-  t.teardown(() => runtime.close());
+  const { runtime } = testRuntime(t, { denoPath: fakeDeno(dir, oldDenoOutput) });
   await t.rejects(runtime.load(ECHO_MANIFEST), { code: 'deno_unsupported', details: { found: '1.0.0' } });
 });
 
@@ -105,8 +103,7 @@ t.test('a runtime picks up MANASVI_DENO when no denoPath option is given', async
     else process.env[DENO_PATH_ENV] = saved;
   });
   process.env[DENO_PATH_ENV] = fakeDeno(dir, oldDenoOutput);
-  const runtime = createRuntime({ stateDir: path.join(dir, 'state') });
-  t.teardown(() => runtime.close());
+  const { runtime } = testRuntime(t);
   let error: unknown;
   await runtime.inspect(ECHO_MANIFEST).catch((caught: unknown) => (error = caught));
   t.ok(isPluginRuntimeError(error, 'deno_unsupported'), 'deno_unsupported from the MANASVI_DENO binary');

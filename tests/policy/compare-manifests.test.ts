@@ -1,6 +1,7 @@
 import { realpathSync } from 'node:fs';
 import t from 'tap';
-import { plantPlugin, startRuntime } from '../capabilities/helpers.ts';
+import { plantPlugin } from '../helpers/fixtures.ts';
+import { testRuntime } from '../helpers/test-runtime.ts';
 
 const approvedManifest = (manifest: Record<string, any>) => {
   manifest.capabilities = {
@@ -27,7 +28,7 @@ t.test('compare reports nothing for an identical manifest, or one that only narr
     delete manifest.capabilities['access-secret'];
     delete manifest.tools.echo.sandbox.network;
   }, 'narrower');
-  const { runtime } = startRuntime(t);
+  const { runtime } = testRuntime(t);
   t.same(runtime.compare(approved.manifestPath, approved.manifestPath), []);
   t.same(runtime.compare(approved.manifestPath, same.manifestPath), [], 'a copy in another folder is not a change');
   t.same(runtime.compare(approved.manifestPath, narrower.manifestPath), []);
@@ -45,7 +46,7 @@ t.test('compare reports each widened scope: new capabilities, a new tool, a wide
     manifest.tools.echo.sandbox.secrets = ['API_KEY'];
     manifest.tools.exfiltrate = { description: 'new', input: { type: 'object' }, sandbox: { network: ['evil.example'] } };
   }, 'updated');
-  const { runtime } = startRuntime(t);
+  const { runtime } = testRuntime(t);
   const widened = runtime.compare(approved.manifestPath, updated.manifestPath);
   t.same(
     new Set(widened.map((w) => `${w.where} ${w.capability} ${w.scope}`)),
@@ -67,7 +68,7 @@ t.test('compare reports provide-tools newly declared', async (t) => {
   const root = realpathSync(t.testdir());
   const approved = plantPlugin(root, 'echo', (manifest) => delete manifest.capabilities['provide-tools'], 'approved');
   const updated = plantPlugin(root, 'echo', () => {}, 'updated');
-  const { runtime } = startRuntime(t);
+  const { runtime } = testRuntime(t);
   t.same(runtime.compare(approved.manifestPath, updated.manifestPath), [
     { where: 'capabilities', capability: 'provide-tools', scope: 'provide-tools' },
   ]);
@@ -77,6 +78,6 @@ t.test('compare validates both manifests', async (t) => {
   const root = realpathSync(t.testdir());
   const approved = plantPlugin(root, 'echo', () => {}, 'approved');
   const broken = plantPlugin(root, 'echo', (manifest) => (manifest.capabilities['access-network'] = ['http://x']), 'broken');
-  const { runtime } = startRuntime(t);
+  const { runtime } = testRuntime(t);
   t.throws(() => runtime.compare(approved.manifestPath, broken.manifestPath), { code: 'manifest_invalid' });
 });

@@ -1,11 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import t, { type Test } from 'tap';
-import { createRuntime } from '../../runtime/index.ts';
 import { plainBundle, plainBundleFeedingFifo } from '../bundle/plain-bundle.ts';
 import { SDK_IMPORT, writeInlinePlugin } from '../helpers/inline-plugin.ts';
+import { testRuntime } from '../helpers/test-runtime.ts';
 import { rejection } from '../helpers/wait-for.ts';
 
 // Each plugin below really tries to pull bytes from beside its folder into its bundle and
@@ -14,12 +13,7 @@ import { rejection } from '../helpers/wait-for.ts';
 // esbuild (same options, no confinement), which shows the attack is real.
 
 const OUTSIDE = 'OUTSIDE-BYTES-d2f7c1';
-const stateDir = mkdtempSync(path.join(os.tmpdir(), 'manasvi-escapes-'));
-const runtime = createRuntime({ stateDir });
-t.teardown(async () => {
-  await runtime.close();
-  rmSync(stateDir, { recursive: true, force: true });
-});
+const { runtime, stateDir } = testRuntime(t);
 
 /** Every file under the state folder's bundles, as text. */
 function bundles(): string[] {

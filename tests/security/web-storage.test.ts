@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import t, { type Test } from 'tap';
-import { createRuntime, functionSecretStore, loadLaunchConfig, type PluginHandle, type Runtime } from '../../runtime/index.ts';
+import { functionSecretStore, loadLaunchConfig, type PluginHandle, type Runtime } from '../../runtime/index.ts';
 import { NO_GRANTS } from '../../runtime/grants/grants.ts';
 import { buildDenoArgv } from '../../runtime/launch/deno-argv.ts';
 import { resolveDenoPath } from '../../runtime/launch/deno-binary.ts';
@@ -11,6 +11,7 @@ import { pluginEnvironment } from '../../runtime/launch/spawn-deno.ts';
 import { AuditLog, type LaunchRecord } from '../helpers/audit-log.ts';
 import { SDK_IMPORT, writeInlinePlugin } from '../helpers/inline-plugin.ts';
 import { processEnvironment, waitForProcessGone } from '../helpers/processes.ts';
+import { testRuntime } from '../helpers/test-runtime.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 // Deno's localStorage and Cache API need no permission and persist under DENO_DIR, keyed by
@@ -65,16 +66,14 @@ const stasherManifest = writeInlinePlugin(path.join(root, 'a'), {
 const twinManifest = writeInlinePlugin(path.join(root, 'b'), { name: 'twin', source: SOURCE, tools: { stash: {}, peek: {} } });
 
 const audit = new AuditLog();
-function startRuntime(t: Test): Runtime {
-  const runtime = createRuntime({
+/** A host on the shared state folder; several in turn stand for one host restarted, recording into one audit log. */
+function startHost(t: Test): Runtime {
+  return testRuntime(t, {
     stateDir,
     policy: { plugins: { stasher: { 'access-secret': ['STASH_SECRET'] } } },
     secrets: functionSecretStore((name) => (name === 'STASH_SECRET' ? SECRET : undefined)),
-    onAudit: audit.sink,
-    onLog: () => {},
-  });
-  t.teardown(() => runtime.close());
-  return runtime;
+    audit,
+  }).runtime;
 }
 
 interface Look {
@@ -90,7 +89,7 @@ const lastLaunch = (plugin: string, tool: string) => audit.last({ type: 'launch'
 const storageOf = (launch: LaunchRecord) => path.join(hostDir, launch.launchId);
 const inside = (child: string, parent: string) => child === parent || child.startsWith(`${parent}${path.sep}`);
 
-const runtime = startRuntime(t);
+const runtime = startHost(t);
 let stasher: PluginHandle = await runtime.load(stasherManifest);
 const twin = await runtime.load(twinManifest);
 let stashLaunch: LaunchRecord;
@@ -147,7 +146,7 @@ t.test('a crashed process loses its storage too', async (t) => {
 });
 
 t.test('a later host on the same state folder finds nothing', async (t) => {
-  const later = startRuntime(t);
+  const later = startHost(t);
   const again = await later.load(stasherManifest);
   t.same(await again.call('stash', { look: true }, CALL), NOTHING);
   t.same(await again.call('peek', {}, CALL), NOTHING);
@@ -210,8 +209,7 @@ t.test('control: processes sharing a DENO_DIR do see each other’s stash', asyn
 
 t.test('a process that cannot be given its own storage is not started, and its call fails rather than hangs', async (t) => {
   const brokenState = path.join(root, 'broken-state');
-  const broken = createRuntime({ stateDir: brokenState, onLog: () => {}, onAudit: () => {} });
-  t.teardown(() => broken.close());
+  const { runtime: broken } = testRuntime(t, { stateDir: brokenState });
   const plugin = await broken.load(twinManifest);
   // Where this host's storage folder should be, a file: the folder cannot be made.
   rmSync(path.join(brokenState, 'processes'), { recursive: true, force: true });

@@ -1,19 +1,22 @@
-import path from 'node:path';
 import t from 'tap';
 import { startWatches } from '../../runtime/supervisor/process-watches.ts';
-import { FIXTURES, fixture, GENEROUS_MS, waitFor, harness, matchOne, neighbourAnswers, onlyPid, outcome, waitGone } from './harness.ts';
+import { matchOne } from '../helpers/audit-log.ts';
+import { misbehaveManifest, supervisorFixturePath } from '../helpers/fixtures.ts';
+import { onlyPid, waitForProcessGone } from '../helpers/processes.ts';
+import { neighbourAnswers, testRuntime } from '../helpers/test-runtime.ts';
+import { GENEROUS_MS, outcome, waitFor } from '../helpers/wait-for.ts';
 
 t.test('a process that stops answering pings is marked unresponsive, killed, and its call fails with plugin_crashed', async (t) => {
-  const h = harness(t, { config: { heartbeat: { intervalMs: 200, missedLimit: 2 }, calls: { maxTimeoutMs: 300_000 } } });
-  const plugin = await h.load(fixture('misbehave'));
+  const h = testRuntime(t, { config: { heartbeat: { intervalMs: 200, missedLimit: 2 }, calls: { maxTimeoutMs: 300_000 } } });
+  const plugin = await h.load(misbehaveManifest('misbehave'));
   // The call's own deadline is far away: only the heartbeat can end this.
   const call = outcome(plugin.call('block', { ms: 120_000 }, { timeoutMs: 240_000 }));
   const pid = await onlyPid(plugin, 'block');
   t.match(await call, { ok: false, code: 'plugin_crashed', details: { reason: 'unresponsive' } });
   matchOne(t, h.states.filter((e) => e.tool === 'block' && e.state === 'unresponsive'), { reason: /pings unanswered/ });
-  matchOne(t, h.audit.filter((r) => r.type === 'state' && r.tool === 'block' && r.state === 'unresponsive'), {}, 'audited');
-  matchOne(t, h.audit.filter((r) => r.type === 'kill' && r.tool === 'block'), { reason: 'unresponsive', signal: 'SIGKILL' });
-  await waitGone([pid]);
+  matchOne(t, h.audit.records.filter((r) => r.type === 'state' && r.tool === 'block' && r.state === 'unresponsive'), {}, 'audited');
+  matchOne(t, h.audit.records.filter((r) => r.type === 'kill' && r.tool === 'block'), { reason: 'unresponsive', signal: 'SIGKILL' });
+  await waitForProcessGone([pid]);
 
   const next = (await plugin.call('block', { ms: 1 }, { timeoutMs: GENEROUS_MS })) as { turns: number };
   t.type(next.turns, 'number', 'the next call is served by a fresh process');
@@ -22,24 +25,24 @@ t.test('a process that stops answering pings is marked unresponsive, killed, and
 });
 
 t.test('a process busy with awaiting calls keeps answering pings and is never marked unresponsive', async (t) => {
-  const h = harness(t, { config: { heartbeat: { intervalMs: 300, missedLimit: 8 } } });
-  const plugin = await h.load(fixture('misbehave'));
+  const h = testRuntime(t, { config: { heartbeat: { intervalMs: 300, missedLimit: 8 } } });
+  const plugin = await h.load(misbehaveManifest('misbehave'));
   // Calls that await for several heartbeat intervals.
   const results = await Promise.all([1, 2, 3].map(() => plugin.call('slow', { ms: 4000 }, { timeoutMs: GENEROUS_MS })));
   t.equal(new Set(results.map((r) => (r as { pid: number }).pid)).size, 1, 'one process served them all');
   t.notOk(h.states.some((e) => e.state === 'unresponsive'));
-  t.notOk(h.audit.some((r) => r.type === 'kill'));
+  t.notOk(h.audit.records.some((r) => r.type === 'kill'));
   await neighbourAnswers(t, h);
 });
 
 t.test('a process that never reads its stdin cannot stay alive by sending guessed pongs', async (t) => {
-  const h = harness(t, { config: { heartbeat: { intervalMs: 200, missedLimit: 3 } } });
-  const plugin = await h.load(path.join(FIXTURES, 'unread-stdin/manifest.json'));
+  const h = testRuntime(t, { config: { heartbeat: { intervalMs: 200, missedLimit: 3 } } });
+  const plugin = await h.load(supervisorFixturePath('unread-stdin/manifest.json'));
   // Four guesses every 50 ms (seqs counting up, and huge ones) for up to an hour of rounds.
   const call = outcome(plugin.call('fake-pongs', { everyMs: 50, rounds: 72_000 }, { timeoutMs: 240_000 }));
   t.match(await call, { ok: false, code: 'plugin_crashed', details: { reason: 'unresponsive' } }, 'killed for missed pings all the same');
   t.ok(h.logs.some((line) => line.line.includes('faking pongs')), 'control: the plugin really was sending its guesses');
-  matchOne(t, h.audit.filter((r) => r.type === 'kill' && r.tool === 'fake-pongs'), { reason: 'unresponsive', signal: 'SIGKILL' });
+  matchOne(t, h.audit.records.filter((r) => r.type === 'kill' && r.tool === 'fake-pongs'), { reason: 'unresponsive', signal: 'SIGKILL' });
 });
 
 t.test('startWatches counts only a pong that echoes the outstanding ping', async (t) => {

@@ -1,12 +1,13 @@
 import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { createInterface } from 'node:readline';
 import t from 'tap';
-import { FIXTURES, GENEROUS_MS, isAlive, REPO, waitGone } from './harness.ts';
+import { REPO_ROOT, supervisorFixturePath } from '../helpers/fixtures.ts';
+import { processExists, waitForProcessGone } from '../helpers/processes.ts';
+import { GENEROUS_MS } from '../helpers/wait-for.ts';
 
 t.test('a host killed with SIGKILL leaves no Deno process behind, busy or idle', async (t) => {
-  const host = spawn(process.execPath, ['--import', 'tsx', path.join(FIXTURES, 'host-script.ts')], {
-    cwd: REPO,
+  const host = spawn(process.execPath, ['--import', 'tsx', supervisorFixturePath('host-script.ts')], {
+    cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
@@ -25,19 +26,19 @@ t.test('a host killed with SIGKILL leaves no Deno process behind, busy or idle',
     host.once('exit', (code) => reject(new Error(`the host exited (${code}) before printing pids; stderr: ${stderr}`)));
   });
   const { busy, idle, dieWithHost } = JSON.parse(line) as { busy: number; idle: number; dieWithHost: boolean };
-  t.ok(isAlive(busy) && isAlive(idle), `both plugin processes run (busy ${busy}, idle ${idle})`);
+  t.ok(processExists(busy) && processExists(idle), `both plugin processes run (busy ${busy}, idle ${idle})`);
 
   host.kill('SIGKILL');
   await exited;
   // The idle one sees its stdin close; the busy one never reads stdin again and needs the
   // kernel's parent-death signal (setpriv --pdeathsig).
-  await waitGone([idle]);
+  await waitForProcessGone([idle]);
   t.pass('the idle plugin process exited');
   if (!dieWithHost) {
     t.pass('the busy plugin process', { skip: 'setpriv is not available: a plugin stuck in a synchronous loop outlives its host here' });
-    if (isAlive(busy)) process.kill(busy, 'SIGKILL');
+    if (processExists(busy)) process.kill(busy, 'SIGKILL');
     return;
   }
-  await waitGone([busy]);
+  await waitForProcessGone([busy]);
   t.pass('the busy plugin process exited');
 });

@@ -1,13 +1,17 @@
 import t from 'tap';
-import { fixture, GENEROUS_MS, harness, matchOne, neighbourAnswers, onlyPid, outcome, waitFor, waitGone } from './harness.ts';
+import { matchOne } from '../helpers/audit-log.ts';
+import { misbehaveManifest } from '../helpers/fixtures.ts';
+import { onlyPid, waitForProcessGone } from '../helpers/processes.ts';
+import { neighbourAnswers, testRuntime } from '../helpers/test-runtime.ts';
+import { GENEROUS_MS, outcome, waitFor } from '../helpers/wait-for.ts';
 
 const CALL = { timeoutMs: GENEROUS_MS };
 const MB = 1024 * 1024;
 
 t.test('a tool that floods stderr gets at most the rate cap through, and the host stays fine', async (t) => {
   const linesPerSecond = 50;
-  const h = harness(t, { config: { limits: { stderrLinesPerSecond: linesPerSecond, stderrLineBytes: 256 } } });
-  const plugin = await h.load(fixture('misbehave'));
+  const h = testRuntime(t, { config: { limits: { stderrLinesPerSecond: linesPerSecond, stderrLineBytes: 256 } } });
+  const plugin = await h.load(misbehaveManifest('misbehave'));
   const started = Date.now();
   const written = 20_000;
   t.same(await plugin.call('flood', { lines: written }, CALL), { written });
@@ -35,8 +39,8 @@ t.test('a tool that floods stderr gets at most the rate cap through, and the hos
 });
 
 t.test('a result frame over the channel limit, written past the SDK, is a protocol violation and kills the process', async (t) => {
-  const h = harness(t);
-  const plugin = await h.load(fixture('misbehave'));
+  const h = testRuntime(t);
+  const plugin = await h.load(misbehaveManifest('misbehave'));
   const limit = h.runtime.config.channel.maxFrameBytes;
   t.match(await outcome(plugin.call('oversize_raw', { bytes: limit + 1024 }, CALL)), {
     ok: false,
@@ -44,16 +48,16 @@ t.test('a result frame over the channel limit, written past the SDK, is a protoc
     details: { reason: 'frame_too_large' },
   });
   // The process may be gone before a poll could see it: its pid comes from the launch record.
-  const pid = h.audit.find((r) => r.type === 'launch' && r.tool === 'oversize_raw')?.['pid'] as number;
+  const pid = h.audit.records.find((r) => r.type === 'launch' && r.tool === 'oversize_raw')?.['pid'] as number;
   t.type(pid, 'number');
-  matchOne(t, h.audit.filter((r) => r.type === 'protocol_violation'), { tool: 'oversize_raw', reason: 'frame_too_large' });
-  await waitGone([pid]);
+  matchOne(t, h.audit.records.filter((r) => r.type === 'protocol_violation'), { tool: 'oversize_raw', reason: 'frame_too_large' });
+  await waitForProcessGone([pid]);
   await neighbourAnswers(t, h);
 });
 
 t.test('an oversize value returned through the SDK becomes result_too_large, and the process lives on', async (t) => {
-  const h = harness(t);
-  const plugin = await h.load(fixture('misbehave'));
+  const h = testRuntime(t);
+  const plugin = await h.load(misbehaveManifest('misbehave'));
   const limit = h.runtime.config.channel.maxFrameBytes;
   await t.rejects(plugin.call('oversize_sdk', { bytes: limit + 1024 }, CALL), {
     code: 'tool_failed',
@@ -62,6 +66,6 @@ t.test('an oversize value returned through the SDK becomes result_too_large, and
   const pid = await onlyPid(plugin, 'oversize_sdk');
   t.equal(await plugin.call('oversize_sdk', { bytes: 3 }, CALL), 'xxx');
   t.same(plugin.pids('oversize_sdk'), [pid], 'the same process answered');
-  t.notOk(h.audit.some((r) => r.type === 'protocol_violation'));
+  t.notOk(h.audit.records.some((r) => r.type === 'protocol_violation'));
   await neighbourAnswers(t, h);
 });

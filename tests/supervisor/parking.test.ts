@@ -1,12 +1,15 @@
 import t from 'tap';
-import { fixture, GENEROUS_MS, harness, matchOne, neighbourAnswers, outcome } from './harness.ts';
+import { matchOne } from '../helpers/audit-log.ts';
+import { misbehaveManifest } from '../helpers/fixtures.ts';
+import { neighbourAnswers, testRuntime } from '../helpers/test-runtime.ts';
+import { GENEROUS_MS, outcome } from '../helpers/wait-for.ts';
 
 const CALL = { timeoutMs: GENEROUS_MS };
 
 t.test('a crash-looping tool is restarted with backoff, then parked; reset() unparks it', async (t) => {
   const maxRestarts = 2;
-  const h = harness(t, { config: { restart: { initialBackoffMs: 20, maxRestarts, windowMs: 600_000 } } });
-  const plugin = await h.load(fixture('misbehave'));
+  const h = testRuntime(t, { config: { restart: { initialBackoffMs: 20, maxRestarts, windowMs: 600_000 } } });
+  const plugin = await h.load(misbehaveManifest('misbehave'));
   const codes: string[] = [];
   // Bounded: parking must come after maxRestarts + 1 crashes.
   for (let i = 0; i < 10 && codes.at(-1) !== 'plugin_parked'; i++) {
@@ -14,10 +17,10 @@ t.test('a crash-looping tool is restarted with backoff, then parked; reset() unp
     codes.push(result.ok ? 'ok' : result.code);
   }
   t.same(codes, [...Array(maxRestarts + 1).fill('plugin_crashed'), 'plugin_parked'], 'crashes, then parked');
-  t.equal(h.audit.filter((r) => r.type === 'launch' && r.tool === 'crash').length, maxRestarts + 1, 'no launch while parked');
+  t.equal(h.audit.records.filter((r) => r.type === 'launch' && r.tool === 'crash').length, maxRestarts + 1, 'no launch while parked');
   t.ok(h.states.some((e) => e.tool === 'crash' && e.state === 'restarting'), 'restarts were announced');
   matchOne(t, h.states.filter((e) => e.tool === 'crash' && e.state === 'parked'), { reason: /crashes/ }, 'parked once');
-  t.ok(h.audit.some((r) => r.type === 'state' && r.state === 'parked'), 'parking is audited');
+  t.ok(h.audit.records.some((r) => r.type === 'state' && r.state === 'parked'), 'parking is audited');
 
   await t.rejects(plugin.call('crash', { exit: false }, CALL), { code: 'plugin_parked' }, 'even a good call is refused while parked');
   t.ok(await plugin.call('ok', {}, CALL), "the plugin's other tools are not parked");
@@ -27,12 +30,12 @@ t.test('a crash-looping tool is restarted with backoff, then parked; reset() unp
   t.ok(h.states.some((e) => e.tool === 'crash' && e.state === 'unparked'));
   const served = (await plugin.call('crash', { exit: false }, CALL)) as { pid: number };
   t.type(served.pid, 'number', 'after reset the next call starts a fresh process');
-  t.equal(h.audit.filter((r) => r.type === 'launch' && r.tool === 'crash').length, maxRestarts + 2);
+  t.equal(h.audit.records.filter((r) => r.type === 'launch' && r.tool === 'crash').length, maxRestarts + 2);
 });
 
 t.test('a parked tool starts again by itself once its crashes leave the window', async (t) => {
-  const h = harness(t, { config: { restart: { initialBackoffMs: 20, maxRestarts: 1, windowMs: 4000 } } });
-  const plugin = await h.load(fixture('misbehave'));
+  const h = testRuntime(t, { config: { restart: { initialBackoffMs: 20, maxRestarts: 1, windowMs: 4000 } } });
+  const plugin = await h.load(misbehaveManifest('misbehave'));
   const codes: string[] = [];
   for (let i = 0; i < 10 && codes.at(-1) !== 'plugin_parked'; i++) {
     const result = await outcome(plugin.call('crash', { exit: true }, CALL));

@@ -3,11 +3,12 @@
 // environment and argv as read from /proc.
 import { readFileSync } from 'node:fs';
 import { createRuntime } from '../../../runtime/index.ts';
+import { ECHO_MANIFEST } from '../../helpers/fixtures.ts';
 
 const entries = (pid: number, file: string) => readFileSync(`/proc/${pid}/${file}`, 'utf8').split('\0').filter(Boolean);
 const runtime = createRuntime({ onLog: () => {} });
 try {
-  const echo = await runtime.load(new URL('../../../manifests/examples/echo/manifest.json', import.meta.url).pathname);
+  const echo = await runtime.load(ECHO_MANIFEST);
   await echo.call('echo', { text: 'x' });
   const [pid] = echo.pids('echo');
   process.stdout.write(JSON.stringify({ environ: entries(pid!, 'environ'), cmdline: entries(pid!, 'cmdline') }));

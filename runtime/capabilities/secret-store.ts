@@ -2,7 +2,14 @@ import { readFileSync } from 'node:fs';
 import * as v from 'valibot';
 import { PluginRuntimeError } from '../errors.ts';
 
-/** Where secret values come from. Values never enter a plugin's environment, argv, logs or audit. */
+/**
+ * Where secret values come from, handed to `createRuntime({ secrets })`. Values are read
+ * only to answer a granted `secret.get` and never enter a plugin's environment, argv, logs
+ * or audit.
+ *
+ * @example
+ * const secrets: SecretStore = { get: (name) => vault.read(name) };
+ */
 export interface SecretStore {
   /** The value, or undefined when the store has none by that name. */
   get(name: string): string | undefined | Promise<string | undefined>;
@@ -10,14 +17,33 @@ export interface SecretStore {
   readonly protectedPath?: string;
 }
 
-/** Environment variables of the host, `MANASVI_SECRET_<NAME>` by default. */
+/**
+ * Secrets from the host's environment variables: `API_KEY` is `MANASVI_SECRET_API_KEY`.
+ * The runtime's default store.
+ *
+ * @param prefix what precedes the secret's name in the variable's name
+ * @param env the environment to read (default `process.env`, read at each request)
+ * @returns the store
+ * @example
+ * createRuntime({ secrets: envSecretStore('MYAPP_') });
+ */
 export function envSecretStore(prefix = 'MANASVI_SECRET_', env: NodeJS.ProcessEnv = process.env): SecretStore {
   return { get: (name) => env[`${prefix}${name}`] };
 }
 
 const SecretFileSchema = v.record(v.string(), v.string());
 
-/** A JSON file `{ "NAME": "value" }` the operator names; read once, at creation. */
+/**
+ * Secrets from a JSON file `{ "NAME": "value" }`, read once, here. The file becomes a
+ * protected path: no plugin may be granted it.
+ *
+ * @param file the file's path
+ * @returns the store
+ * @throws PluginRuntimeError `config_invalid` when the file cannot be read as a JSON
+ *   object of strings (the message never quotes its content)
+ * @example
+ * createRuntime({ secrets: fileSecretStore('/etc/myapp/secrets.json') });
+ */
 export function fileSecretStore(file: string): SecretStore {
   // Parser messages can quote the file's content, so none of them reaches the error.
   let raw: unknown;
@@ -34,7 +60,15 @@ export function fileSecretStore(file: string): SecretStore {
   return { get: (name) => (Object.hasOwn(values, name) ? values[name] : undefined), protectedPath: file };
 }
 
-/** A function the API user supplies. */
+/**
+ * Secrets from a function of the API user's (sync or async). A function that throws is
+ * answered `secret_unavailable`, its message not passed on.
+ *
+ * @param get the value for a name, or undefined when there is none
+ * @returns the store
+ * @example
+ * createRuntime({ secrets: functionSecretStore(async (name) => (await vault.read(name)) ?? undefined) });
+ */
 export function functionSecretStore(get: (name: string) => string | undefined | Promise<string | undefined>): SecretStore {
   return { get };
 }

@@ -68,6 +68,7 @@ export const LaunchConfigSchema = v.strictObject({
   }),
 });
 
+/** The launch numbers: `deno-launch.json` as validated (see {@link LaunchConfigSchema} for each field). */
 export type LaunchConfig = v.InferOutput<typeof LaunchConfigSchema>;
 
 /** Path of the `deno-launch.json` shipped at the package root. */
@@ -85,7 +86,17 @@ export function parseLaunchConfig(input: unknown, source = 'deno-launch.json'): 
   return result.output;
 }
 
-/** Reads and validates a `deno-launch.json` file. */
+/**
+ * Reads and validates a `deno-launch.json` file: the launch numbers in force.
+ *
+ * @param path the file (default: the package's own `deno-launch.json`)
+ * @returns the validated config, to adjust a copy of and pass as `launchConfig`
+ * @throws PluginRuntimeError `config_invalid` naming each bad field
+ * @example
+ * const config = structuredClone(loadLaunchConfig());
+ * config.calls.defaultTimeoutMs = 5_000;
+ * createRuntime({ launchConfig: config });
+ */
 export function loadLaunchConfig(path = DEFAULT_LAUNCH_CONFIG_PATH): LaunchConfig {
   let raw: unknown;
   try {

@@ -63,6 +63,10 @@ export function parseManifest(input: unknown, manifestPath = 'manifest.json'): M
  * is not a regular file or is over {@link MAX_MANIFEST_BYTES}, JSON syntax, schema, an
  * entry outside the plugin folder or not a regular file, a tool input schema that does
  * not compile, is over its limits, or holds a pattern RE2 cannot run).
+ * @param manifestFile the manifest's path (relative to the current folder)
+ * @returns the manifest with its canonical paths and one argument validator per tool
+ * @example
+ * const { manifest, entryPath } = loadManifest('plugins/notes/manifest.json');
  */
 export function loadManifest(manifestFile: string): LoadedManifest {
   let manifestPath: string;

@@ -76,6 +76,7 @@ export const ManifestSchema = v.strictObject({
   ),
 });
 
+/** A plugin's `manifest.json` as validated: name, version, entry, capabilities, tools. */
 export type Manifest = v.InferOutput<typeof ManifestSchema>;
 export type Capabilities = v.InferOutput<typeof CapabilitiesSchema>;
 export type ToolSandbox = v.InferOutput<typeof ToolSandboxSchema>;

@@ -58,6 +58,13 @@ export const PolicySchema = v.strictObject({
   ),
 });
 
+/**
+ * The operator policy as written (a `policy.json`, or the same object for
+ * `createRuntime({ policy })`): per plugin what it may be granted, and global denies.
+ *
+ * @example
+ * const policy: PolicyInput = { plugins: { notes: { 'access-filesystem': { read: ['/srv/notes'] } } }, deny: { paths: ['/home'] } };
+ */
 export type PolicyInput = v.InferInput<typeof PolicySchema>;
 export type Policy = v.InferOutput<typeof PolicySchema>;
 export type PluginPolicy = v.InferOutput<typeof PluginPolicySchema>;

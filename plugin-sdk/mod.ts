@@ -9,66 +9,11 @@
  */
 import { routeConsoleToStderr } from './internal/console-to-stderr.ts';
 import { serve } from './internal/serve.ts';
-import type { WelcomeGrants } from './protocol/messages.ts';
+import type { PluginDefinition } from './plugin-types.ts';
+
+export type { PluginDefinition, ToolContext, ToolHandler } from './plugin-types.ts';
 
 routeConsoleToStderr();
-
-/**
- * What a tool handler receives besides its arguments.
- *
- * @example
- * const read_note = async ({ name }: { name: string }, ctx: ToolContext) => {
- *   const [dir] = ctx.grants.read;
- *   return { text: await Deno.readTextFile(`${dir}/${name}.txt`, { signal: ctx.signal }) };
- * };
- */
-export interface ToolContext {
-  /** The host-minted id (a ULID) of this call. */
-  callId: string;
-  /** The tool being called. */
-  tool: string;
-  /** Aborted when the host cancels the call: its deadline passed, the caller gave up, or shutdown. */
-  signal: AbortSignal;
-  /**
-   * What this tool's process was granted, as the host sent it at `welcome`: the plugin
-   * learns where its granted folders are (canonical, absolute) without guessing its cwd.
-   */
-  grants: Readonly<WelcomeGrants>;
-  /**
-   * Asks the host for a secret this tool's sandbox names. The value never enters the
-   * process environment.
-   *
-   * @param name a secret the tool's `sandbox.secrets` names
-   * @returns the secret's value
-   * @throws an error whose `code` is `capability_denied` when it is not granted.
-   * @example
-   * const key = await ctx.secret('API_KEY');
-   */
-  secret(name: string): Promise<string>;
-}
-
-/**
- * A tool: JSON-serialisable arguments in, JSON-serialisable value out. Throw to fail the
- * call: the host's caller gets `tool_failed` with the message (no stack).
- *
- * @param args the call's arguments, already checked by the host against the tool's input schema
- * @param context the call's id, abort signal, grants and secret access
- * @returns the tool's value (or a promise of it); it must be JSON
- * @example
- * const echo: ToolHandler = ({ text }) => ({ text });
- */
-export type ToolHandler = (args: any, context: ToolContext) => unknown;
-
-/**
- * What {@link definePlugin} takes.
- *
- * @example
- * const definition: PluginDefinition = { tools: { echo: (args) => args } };
- */
-export interface PluginDefinition {
-  /** One handler per tool named in the manifest. */
-  tools: Record<string, ToolHandler>;
-}
 
 let started = false;
 

@@ -4,7 +4,7 @@
  * Code that handles errors matches on `code`, never on message text. Errors that
  * cross the wire to or from a plugin use the plain {@link WireError} shape instead.
  */
-import type { ViolationReason } from './channel/parse-inbound.ts';
+import type { ViolationReason } from './channel/violation.ts';
 import type { GrantDecision } from './grants/grants.ts';
 import type { HandshakeFailureReason } from './handshake/token-registry.ts';
 import type { ArgumentIssue } from './manifest/input-validator.ts';

@@ -40,6 +40,8 @@ export type { AuditDetailsByType, AuditRecord, AuditSink, AuditType } from './au
 export { loadLaunchConfig } from './config/launch-config.ts';
 export type { LaunchConfig } from './config/launch-config.ts';
 export { loadManifest } from './manifest/load-manifest.ts';
+export type { LoadedManifest } from './manifest/load-manifest.ts';
+export type { ArgumentIssue, ArgumentValidator } from './manifest/input-validator.ts';
 export type { PolicyInput } from './policy/policy-schema.ts';
 export { envSecretStore, fileSecretStore, functionSecretStore } from './capabilities/secret-store.ts';
 export type { SecretStore } from './capabilities/secret-store.ts';

@@ -3,7 +3,7 @@ import { FrameError } from '../protocol/frame.ts';
 import type { CallMessage, ReplyMessage, WelcomeMessage } from '../protocol/messages.ts';
 import { secretScopeKey } from '../protocol/scope-keys.ts';
 import { StdioChannel } from './stdio-channel.ts';
-import type { PluginDefinition, ToolContext } from '../mod.ts';
+import type { PluginDefinition, ToolContext } from '../plugin-types.ts';
 
 /** Frame limit used until `welcome` says otherwise (the hello frame is tiny). */
 const INITIAL_MAX_FRAME_BYTES = 64 * 1024;

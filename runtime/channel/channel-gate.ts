@@ -1,7 +1,7 @@
 import type { PluginToHostMessage } from '../../plugin-sdk/protocol/messages.ts';
 import type { CapabilityName, Grants } from '../grants/grants.ts';
 import { type ChannelState, type GatedType, inboundRule, type RefusalAction } from './message-catalogue.ts';
-import type { Violation } from './parse-inbound.ts';
+import type { Violation } from './violation.ts';
 
 /** Which layer of grants lacks a capability: the plugin's ceiling, or this process's sandbox. */
 export type GrantLayer = 'plugin' | 'sandbox';

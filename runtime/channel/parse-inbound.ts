@@ -5,26 +5,10 @@ import { toSchemaIssues } from '../schema-issues.ts';
 import { INBOUND_SCHEMAS } from './inbound-schemas.ts';
 import { checkState } from './channel-gate.ts';
 import { type ChannelState, inboundRule } from './message-catalogue.ts';
+import type { Violation } from './violation.ts';
 
-export type ViolationReason =
-  | FrameError['reason']
-  | 'unknown_type'
-  | 'schema_mismatch'
-  | 'wrong_state'
-  | 'unknown_call_id'
-  | 'unexpected_tools'
-  | 'stream_ended_mid_frame'
-  | 'outbound_queue_full';
+export type { Violation, ViolationReason } from './violation.ts';
 
-/** Why the host stopped trusting a channel. */
-export interface Violation {
-  reason: ViolationReason;
-  detail: string;
-  /** The message type, when one could be read. */
-  type?: string;
-  /** Numbers that go into the audit record beside the reason (e.g. the queue's bytes). */
-  facts?: Record<string, number>;
-}
 
 export type InboundResult = { ok: true; message: PluginToHostMessage } | { ok: false; violation: Violation };
 

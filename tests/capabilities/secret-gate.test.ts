@@ -13,6 +13,19 @@ const LAUNCH = '01HZZZZZZZZZZZZZZZZZZZZZZZ';
 const CALL = '01HYYYYYYYYYYYYYYYYYYYYYYY';
 const VALUE = 'the-value-of-the-secret';
 
+/** A context granting API_KEY to plugin and tool, a call always in flight, and `slots` store reads. */
+function apiKeyContext(slots: number): SecretGateContext {
+  return {
+    plugin: 'plug',
+    tool: 'tool',
+    pluginGrants: { ...NO_GRANTS, secrets: ['API_KEY'] },
+    toolGrants: { ...NO_GRANTS, secrets: ['API_KEY'] },
+    launchId: LAUNCH,
+    inFlight: () => true,
+    storeReads: new StoreReadSlots(slots),
+  };
+}
+
 function setup(overrides: Partial<SecretGateContext> = {}) {
   const tokens = new CapabilityTokens();
   const asked: string[] = [];
@@ -88,15 +101,7 @@ t.test('a store without the name, or a store that fails, answers secret_unavaila
   const failing = functionSecretStore(() => {
     throw new Error(`vault said: ${VALUE}`);
   });
-  const context: SecretGateContext = {
-    plugin: 'plug',
-    tool: 'tool',
-    pluginGrants: { ...NO_GRANTS, secrets: ['API_KEY'] },
-    toolGrants: { ...NO_GRANTS, secrets: ['API_KEY'] },
-    launchId: LAUNCH,
-    inFlight: () => true,
-    storeReads: new StoreReadSlots(16),
-  };
+  const context = apiKeyContext(16);
   const message: SecretGetMessage = {
     type: 'secret.get',
     requestId: 'r1',
@@ -119,15 +124,7 @@ t.test('refusals carry no secret value', async (t) => {
 t.test('past its store-read slots a process is answered overloaded at once, and a freed slot serves again', async (t) => {
   const waiting: Array<() => void> = [];
   const slow = functionSecretStore(() => new Promise((resolve) => waiting.push(() => resolve(VALUE))));
-  const context: SecretGateContext = {
-    plugin: 'plug',
-    tool: 'tool',
-    pluginGrants: { ...NO_GRANTS, secrets: ['API_KEY'] },
-    toolGrants: { ...NO_GRANTS, secrets: ['API_KEY'] },
-    launchId: LAUNCH,
-    inFlight: () => true,
-    storeReads: new StoreReadSlots(2),
-  };
+  const context = apiKeyContext(2);
   const tokens = new CapabilityTokens();
   const message: SecretGetMessage = { type: 'secret.get', requestId: 'r', callId: CALL, name: 'API_KEY', token: tokens.mint(LAUNCH, 'access-secret', 'API_KEY') };
   const first = answerSecretRequest(message, context, tokens, slow);

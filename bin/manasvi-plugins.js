@@ -1,6 +1,10 @@
 #!/usr/bin/env node
-// The package ships TypeScript; tsx compiles it on load, so the bin needs no build step.
-import { register } from 'tsx/esm/api';
+// The CLI runs the compiled JavaScript in dist/, built by the package's own `prepare` script.
+import { existsSync } from 'node:fs';
 
-register();
-await import(new URL('../runtime/cli/main.ts', import.meta.url).href);
+const main = new URL('../dist/runtime/cli/main.js', import.meta.url);
+if (!existsSync(main)) {
+  process.stderr.write('manasvi-plugins: dist/ is missing; run `npm run build` in the package folder (npm install does it).\n');
+  process.exit(70);
+}
+await import(main.href);

@@ -1,16 +1,17 @@
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, realpathSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import { PluginRuntimeError } from '../errors.ts';
+import { packagePath } from '../package-root.ts';
 import { checkInputs } from './check-inputs.ts';
 import { checkResolverFiles } from './check-resolver-files.ts';
 import { type ConfinementRoots, confineImports } from './confine-imports.ts';
 import { buildAbandonable } from './esbuild-service.ts';
 import { type LoadRefusal, loadConfined } from './load-confined.ts';
 
-const SDK_DIR = realpathSync(fileURLToPath(new URL('../../plugin-sdk/', import.meta.url)));
+/** The SDK's TypeScript sources: what the bundler feeds to Deno, never a compiled copy. */
+const SDK_DIR = realpathSync(packagePath('plugin-sdk'));
 const SDK_ENTRY = path.join(SDK_DIR, 'mod.ts');
 
 export interface BundleResult {

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import * as v from 'valibot';
 import { FRAME_HEADER_BYTES } from '../../plugin-sdk/protocol/frame.ts';
 import { PluginRuntimeError } from '../errors.ts';
+import { packagePath } from '../package-root.ts';
 import { describeSchemaIssues, toSchemaIssues } from '../schema-issues.ts';
 
 const positiveInt = v.pipe(v.number(), v.integer(), v.minValue(1));
@@ -72,7 +72,7 @@ export const LaunchConfigSchema = v.strictObject({
 export type LaunchConfig = v.InferOutput<typeof LaunchConfigSchema>;
 
 /** Path of the `deno-launch.json` shipped at the package root. */
-export const DEFAULT_LAUNCH_CONFIG_PATH = fileURLToPath(new URL('../../deno-launch.json', import.meta.url));
+export const DEFAULT_LAUNCH_CONFIG_PATH = packagePath('deno-launch.json');
 
 /** Validates a launch config object; errors name each bad field. */
 export function parseLaunchConfig(input: unknown, source = 'deno-launch.json'): LaunchConfig {

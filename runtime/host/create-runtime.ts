@@ -1,4 +1,3 @@
-import { fileURLToPath } from 'node:url';
 import { type AuditSink, makeAuditor } from '../audit/audit-record.ts';
 import { fileAuditSink } from '../audit/file-sink.ts';
 import { CapabilityTokens } from '../capabilities/capability-tokens.ts';
@@ -13,6 +12,7 @@ import type { GrantDecision } from '../grants/grants.ts';
 import { TokenRegistry } from '../handshake/token-registry.ts';
 import { checkDenoVersion, resolveDenoPath } from '../launch/deno-binary.ts';
 import { detectOsLayers, type OsLayers } from '../launch/os-limits.ts';
+import { packageOwnPaths } from '../package-root.ts';
 import { createSpawnPacer } from '../supervisor/spawn-pacer.ts';
 import { createToolPools } from './create-tool-pools.ts';
 import { type PluginHandle, RuntimePluginHandle } from './plugin-handle.ts';
@@ -132,10 +132,6 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-/** The runtime's own code and config: a grant over any of them would let a plugin rewrite its jailer. */
-const RUNTIME_CODE_PATHS = ['../../runtime', '../../plugin-sdk', '../../node_modules', '../../deno-launch.json', '../../package.json'].map(
-  (relative) => fileURLToPath(new URL(relative, import.meta.url)),
-);
 
 /**
  * Runs an operator-supplied callback (log sink, state listener) from inside the supervisor:
@@ -185,7 +181,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
   const protectedPaths = [
     stateDir,
     denoPath,
-    ...RUNTIME_CODE_PATHS,
+    ...packageOwnPaths(),
     ...(secrets.protectedPath ? [secrets.protectedPath] : []),
     ...(options.auditFile ? [options.auditFile] : []),
   ].map((p) => canonicalisePath(process.cwd(), p));

@@ -3,7 +3,6 @@ import { execa } from 'execa';
 import type { Test } from 'tap';
 import { REPO_ROOT } from '../helpers/fixtures.ts';
 
-const MAIN = fileURLToPath(new URL('../../runtime/cli/main.ts', import.meta.url));
 const BIN = fileURLToPath(new URL('../../bin/manasvi-plugins.js', import.meta.url));
 
 export interface CliResult {
@@ -21,16 +20,15 @@ function cleanEnvironment(): Record<string, string | undefined> {
   return env;
 }
 
-/**
- * Runs `manasvi-plugins <args>` as a real subprocess: node + tsx, as `npm start` does, or
- * through the package's bin shim.
- */
+/** Path of the package's bin: it runs the compiled CLI in dist/ (`npm test` builds it first). */
+export const CLI_BIN = BIN;
+
+/** Runs `manasvi-plugins <args>` as a real subprocess, through the package's bin, as users do. */
 export async function runCli(
   args: string[],
-  options: { cwd?: string; viaBin?: boolean; env?: Record<string, string> } = {},
+  options: { cwd?: string; env?: Record<string, string> } = {},
 ): Promise<CliResult> {
-  const command = options.viaBin ? [BIN, ...args] : ['--import', 'tsx', MAIN, ...args];
-  const result = await execa('node', command, {
+  const result = await execa('node', [BIN, ...args], {
     cwd: options.cwd ?? REPO_ROOT,
     env: { ...cleanEnvironment(), ...options.env },
     extendEnv: false,

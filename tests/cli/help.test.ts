@@ -13,9 +13,3 @@ t.test('each command has its own --help', async (t) => {
   t.match(result.stdout, /^Usage: manasvi-plugins call <manifest> <tool>/);
   t.match(result.stdout, /--allow-declared {3}DEVELOPMENT ONLY/);
 });
-
-t.test('the bin shim runs the CLI without a build step', async (t) => {
-  const result = await runCli(['--help'], { viaBin: true });
-  expectExit(t, result, 0);
-  t.match(result.stdout, /^Usage: manasvi-plugins <command>/);
-});

@@ -1,14 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import t from 'tap';
 import { REPO_ROOT } from '../helpers/fixtures.ts';
 import { SDK_IMPORT, writeInlinePlugin } from '../helpers/inline-plugin.ts';
 import { processExists, waitForProcessGone } from '../helpers/processes.ts';
 import { waitFor } from '../helpers/wait-for.ts';
+import { CLI_BIN } from './cli-process.ts';
 
-const MAIN = fileURLToPath(new URL('../../runtime/cli/main.ts', import.meta.url));
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   t.test(`${signal} to "call" stops the plugin process, even one that ignores SIGTERM, and exits 130`, async (t) => {
@@ -22,7 +21,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     const env = Object.fromEntries(
       Object.entries(process.env).filter(([key]) => key !== 'NODE_OPTIONS' && !key.startsWith('_TAPJS') && !key.startsWith('TAP')),
     );
-    const cli = execa('node', ['--import', 'tsx', MAIN, 'call', manifest, 'hang', '--audit', audit, '--timeout', '120000'], {
+    const cli = execa('node', [CLI_BIN, 'call', manifest, 'hang', '--audit', audit, '--timeout', '120000'], {
       cwd: REPO_ROOT,
       env,
       extendEnv: false,

@@ -1,10 +1,10 @@
 import { createHmac } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import type { LoadOptions, PluginHandle, Runtime } from '../../index.ts';
+import { packagePath } from '../../package-root.ts';
 import { callRow, classifyError, type DemoRow } from './demo-row.ts';
 import type { LoopbackServer } from './loopback-server.ts';
 
-const EXAMPLES = fileURLToPath(new URL('../../../manifests/examples/', import.meta.url));
+const EXAMPLES = `${packagePath('manifests', 'examples')}/`;
 
 export const exampleDir = (name: string) => `${EXAMPLES}${name}`;
 const exampleManifest = (name: string) => `${EXAMPLES}${name}/manifest.json`;

@@ -22,9 +22,10 @@ import { coldStartSection } from './bench/sections/cold-start.ts';
 import { idleRssSection } from './bench/sections/idle-rss.ts';
 import { pipelinedSection } from './bench/sections/pipelined.ts';
 import { fleetSection } from './bench/sections/fleet.ts';
+import { cliSection } from './bench/sections/cli.ts';
 
 // The fleet runs last: its hundred processes and their teardown would otherwise be the next section's background noise.
-const SECTIONS: readonly BenchSection[] = [coldStartSection, callRttSection, pipelinedSection, idleRssSection, fleetSection];
+const SECTIONS: readonly BenchSection[] = [cliSection, coldStartSection, callRttSection, pipelinedSection, idleRssSection, fleetSection];
 const SECTION_IDS = SECTIONS.map((section) => section.id);
 
 // npm prints its own banner on stdout unless --silent, so machine readers use the second form.

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, realpathSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import * as esbuild from 'esbuild';
+import type * as esbuild from 'esbuild';
 import { PluginRuntimeError } from '../errors.ts';
 import { packagePath } from '../package-root.ts';
+import { buildFingerprint, cachedBundle, recordBundle } from './bundle-cache.ts';
 import { checkInputs } from './check-inputs.ts';
 import { checkResolverFiles } from './check-resolver-files.ts';
 import { type ConfinementRoots, confineImports } from './confine-imports.ts';
@@ -59,6 +60,9 @@ export async function bundlePlugin(
   signal?: AbortSignal,
 ): Promise<BundleResult> {
   const roots: ConfinementRoots = { pluginDir, sdkDir: SDK_DIR, sdkEntry: SDK_ENTRY };
+  const fingerprint = buildFingerprint({ pluginDir, sdkDir: SDK_DIR, entryPath, options: BUNDLE_OPTIONS });
+  const cached = fingerprint === null ? undefined : cachedBundle(bundleDir, fingerprint);
+  if (cached) return cached;
   checkResolverFiles(pluginDir, entryPath);
   const reached = new Set<string>();
   let result: esbuild.BuildResult<{ write: false; metafile: true }>;
@@ -101,6 +105,7 @@ export async function bundlePlugin(
     chmodSync(temporary, 0o444);
     renameSync(temporary, bundlePath);
   }
+  if (fingerprint !== null) recordBundle(bundleDir, fingerprint, sha256);
   return { bundlePath, sha256 };
 }
 

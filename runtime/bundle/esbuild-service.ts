@@ -1,4 +1,15 @@
-import * as esbuild from 'esbuild';
+import type * as esbuild from 'esbuild';
+
+let api: typeof esbuild | undefined;
+
+/**
+ * esbuild's JavaScript API, imported on the first build: a load served from the bundle
+ * cache never pays for it.
+ */
+export async function esbuildApi(): Promise<typeof esbuild> {
+  api ??= await import('esbuild');
+  return api;
+}
 
 /** esbuild's build options as this runtime uses them: in memory, with a metafile. */
 export type InMemoryBuildOptions = esbuild.BuildOptions & { write: false; metafile: true };
@@ -32,10 +43,12 @@ export function buildAbandonable(options: InMemoryBuildOptions, signal?: AbortSi
       stopIfOnlyAbandonedRemain();
     };
     signal?.addEventListener('abort', onAbort, { once: true });
-    esbuild.build(options).then(
-      (result) => finish(() => resolve(result)),
-      (error: unknown) => finish(() => reject(error)),
-    );
+    esbuildApi()
+      .then((loaded) => loaded.build(options))
+      .then(
+        (result) => finish(() => resolve(result)),
+        (error: unknown) => finish(() => reject(error)),
+      );
     function finish(report: () => void): void {
       signal?.removeEventListener('abort', onAbort);
       if (settled) {
@@ -54,5 +67,5 @@ export function buildAbandonable(options: InMemoryBuildOptions, signal?: AbortSi
 function stopIfOnlyAbandonedRemain(): void {
   if (running > 0 || abandoned.size === 0) return;
   abandoned.clear();
-  void esbuild.stop();
+  void api?.stop();
 }

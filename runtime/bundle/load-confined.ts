@@ -1,6 +1,6 @@
 import path from 'node:path';
-import * as esbuild from 'esbuild';
 import type { Loader, OnLoadArgs, OnLoadResult, Plugin } from 'esbuild';
+import { esbuildApi } from './esbuild-service.ts';
 import type { ConfinementRoots } from './confine-imports.ts';
 import { findGlobImports } from './find-glob-imports.ts';
 import { readConfinedFile, RefusedRead } from './read-confined-file.ts';
@@ -83,7 +83,7 @@ function loaderFor(args: OnLoadArgs): Loader | undefined {
 async function globImportsIn(contents: Buffer, loader: Loader, sourcefile: string): Promise<string[]> {
   let code: string;
   try {
-    code = (await esbuild.transform(contents, { loader, sourcefile, minifyWhitespace: true, legalComments: 'none', logLevel: 'silent' })).code;
+    code = (await (await esbuildApi()).transform(contents, { loader, sourcefile, minifyWhitespace: true, legalComments: 'none', logLevel: 'silent' })).code;
   } catch {
     return [];
   }

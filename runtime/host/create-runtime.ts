@@ -11,7 +11,7 @@ import { isPluginRuntimeError, PluginRuntimeError } from '../errors.ts';
 import type { GrantDecision } from '../grants/grants.ts';
 import { TokenRegistry } from '../handshake/token-registry.ts';
 import { checkDenoVersion, resolveDenoPath } from '../launch/deno-binary.ts';
-import { detectOsLayers, type OsLayers } from '../launch/os-limits.ts';
+import { detectOsLayersInBackground, type OsLayers } from '../launch/os-limits.ts';
 import { packageOwnPaths } from '../package-root.ts';
 import { createSpawnPacer } from '../supervisor/spawn-pacer.ts';
 import { createToolPools } from './create-tool-pools.ts';
@@ -175,7 +175,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
       : loadLaunchConfig(options.launchConfig);
   const denoPath = resolveDenoPath(options.denoPath);
   const stateDir = options.stateDir ?? defaultStateDir();
-  const { bundleDir, processStorageDir } = prepareStateDir(stateDir);
+  const { bundleDir, validatorDir, processStorageDir } = prepareStateDir(stateDir);
   const policy = normalisePolicy(options.policy);
   const secrets = options.secrets ?? envSecretStore();
   const protectedPaths = [
@@ -197,7 +197,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
   const capabilityTokens = new CapabilityTokens();
   const onLog = options.onLog ?? defaultLog;
   const tokens = new TokenRegistry();
-  const layers = detectOsLayers();
+  const layerDetection = detectOsLayersInBackground();
   const pacer = createSpawnPacer();
   const handles = new Set<RuntimePluginHandle>();
   const loads = new LoadsInFlight(config.load.timeoutMs);
@@ -208,14 +208,14 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
   };
 
   const prepareUnbounded = async (manifestPath: string, loadOptions: LoadOptions, signal: AbortSignal) => {
-    denoChecked ??= checkDenoVersion(denoPath, config.deno.minVersion);
-    await denoChecked;
+    denoChecked ??= checkDenoVersion(denoPath, config.deno.minVersion, stateDir);
+    await Promise.all([denoChecked, layerDetection.ready]);
     const allowDeclared = loadOptions.allowDeclared ?? options.allowDeclared ?? false;
     const recordDecisions = (plugin: string, decisions: readonly GrantDecision[]) => {
       for (const decision of decisions) audit({ type: 'grant_decision', plugin, ...decision, reason: decision.rule });
     };
     try {
-      const prepared = await preparePlugin(manifestPath, { allowDeclared, policy, protectedPaths }, config, bundleDir, signal);
+      const prepared = await preparePlugin(manifestPath, { allowDeclared, policy, protectedPaths }, config, { bundleDir, validatorDir }, signal);
       recordDecisions(prepared.manifest.name, prepared.decisions);
       return prepared;
     } catch (error) {
@@ -232,13 +232,16 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
 
   return {
     config,
-    layers: {
-      hostChecks: true,
-      denoPermissions: true,
-      osLimits: layers.prlimit !== null,
-      dieWithHost: layers.setpriv !== null,
-      networkNamespace: layers.unshare !== null,
-      mountNamespace: false,
+    get layers(): ActiveLayers {
+      const layers = layerDetection.now();
+      return {
+        hostChecks: true as const,
+        denoPermissions: true as const,
+        osLimits: layers.prlimit !== null,
+        dieWithHost: layers.setpriv !== null,
+        networkNamespace: layers.unshare !== null,
+        mountNamespace: false as const,
+      };
     },
     inspect: async (manifestPath, loadOptions = {}) => inspection(await prepare(manifestPath, loadOptions)),
     compare: (approved, updated) => widenedScopes(loadManifest(approved).manifest, loadManifest(updated).manifest),
@@ -252,7 +255,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
         config,
         denoPath,
         processStorageDir,
-        layers,
+        layers: layerDetection.now(),
         pacer,
         tokens,
         capabilityTokens,

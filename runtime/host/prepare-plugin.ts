@@ -91,10 +91,10 @@ export async function preparePlugin(
   manifestPath: string,
   policy: GrantPolicy,
   config: LaunchConfig,
-  bundleDir: string,
+  cacheDirs: { bundleDir: string; validatorDir: string },
   signal?: AbortSignal,
 ): Promise<PluginPlan> {
-  const loaded = loadManifest(manifestPath);
+  const loaded = loadManifest(manifestPath, { validatorCacheDir: cacheDirs.validatorDir });
   const declared = resolveDeclared(loaded);
   const { grants, decisions } = computeGrants(declared, policy, loaded.manifest.name);
   const ceiling = declaredCeiling(declared);
@@ -112,7 +112,7 @@ export async function preparePlugin(
       loadDecisions: { plugin: loaded.manifest.name, decisions },
     });
   }
-  const bundle = await bundlePlugin(loaded.entryPath, loaded.pluginDir, bundleDir, signal);
+  const bundle = await bundlePlugin(loaded.entryPath, loaded.pluginDir, cacheDirs.bundleDir, signal);
   const limits = effectiveLimits(config, policy.policy?.plugins.get(loaded.manifest.name)?.limits);
   const tools = toolGrants.map(([name, tool, granted]) => ({
     name,

@@ -16,7 +16,7 @@ export function defaultStateDir(): string {
  * own `DENO_DIR`, see process-storage.ts) left by hosts that are no longer running is
  * swept here.
  */
-export function prepareStateDir(dir: string): { bundleDir: string; processStorageDir: string } {
+export function prepareStateDir(dir: string): { bundleDir: string; validatorDir: string; processStorageDir: string } {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const stat = lstatSync(dir);
   const uid = process.getuid?.();
@@ -28,8 +28,10 @@ export function prepareStateDir(dir: string): { bundleDir: string; processStorag
   }
   const bundleDir = path.join(dir, 'bundles');
   const processStorageDir = path.join(dir, PROCESS_STORAGE_FOLDER);
+  // Compiled input validators (see manifest/validator-cache.ts), created on first use.
+  const validatorDir = path.join(dir, 'validators');
   mkdirSync(bundleDir, { recursive: true, mode: 0o700 });
   mkdirSync(processStorageDir, { recursive: true, mode: 0o700 });
   sweepProcessStorage(processStorageDir);
-  return { bundleDir, processStorageDir };
+  return { bundleDir, validatorDir, processStorageDir };
 }

@@ -1,7 +1,8 @@
 import { accessSync, constants } from 'node:fs';
 import { createRequire } from 'node:module';
-import { execa } from 'execa';
+import { execFile } from 'node:child_process';
 import { PluginRuntimeError } from '../errors.ts';
+import { rememberedVersion, rememberVersion } from './deno-version-cache.ts';
 
 /** Overrides the Deno binary when the API option is not given. */
 export const DENO_PATH_ENV = 'MANASVI_DENO';
@@ -41,20 +42,31 @@ export function parseDenoVersion(output: string): string | null {
   return /^deno (\d+\.\d+\.\d+)/m.exec(output)?.[1] ?? null;
 }
 
+/** Runs `deno --version` and returns its stdout, or null if it did not exit 0. */
+function runVersion(denoPath: string): Promise<string | null> {
+  return new Promise((resolve) => {
+    execFile(
+      denoPath,
+      ['--version'],
+      { env: { DENO_NO_UPDATE_CHECK: '1', NO_COLOR: '1' }, timeout: 30_000, windowsHide: true },
+      (error, stdout) => resolve(error ? null : String(stdout)),
+    );
+  });
+}
+
 /**
- * Runs `deno --version` and refuses a binary older than `minVersion`.
+ * Runs `deno --version` and refuses a binary older than `minVersion`. With `stateDir`, the
+ * version an unchanged binary reported before is reused (see deno-version-cache.ts).
  * @throws PluginRuntimeError `deno_unsupported` naming both versions; `deno_not_found`.
  */
-export async function checkDenoVersion(denoPath: string, minVersion: string): Promise<string> {
-  const result = await execa(denoPath, ['--version'], {
-    env: { DENO_NO_UPDATE_CHECK: '1', NO_COLOR: '1' },
-    extendEnv: false,
-    reject: false,
-    timeout: 30_000,
-  });
-  const version = parseDenoVersion(String(result.stdout));
-  if (result.exitCode !== 0 || version === null) {
-    throw new PluginRuntimeError('deno_not_found', `${denoPath} --version did not report a Deno version`);
+export async function checkDenoVersion(denoPath: string, minVersion: string, stateDir?: string): Promise<string> {
+  let version = stateDir === undefined ? undefined : rememberedVersion(stateDir, denoPath);
+  if (version === undefined) {
+    const output = await runVersion(denoPath);
+    const reported = output === null ? null : parseDenoVersion(output);
+    if (reported === null) throw new PluginRuntimeError('deno_not_found', `${denoPath} --version did not report a Deno version`);
+    version = reported;
+    if (stateDir !== undefined) rememberVersion(stateDir, denoPath, version);
   }
   if (compareVersions(version, minVersion) < 0) {
     throw new PluginRuntimeError(

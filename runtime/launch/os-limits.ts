@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 
 /** The optional OS layers this host can add under Deno, detected once. */
@@ -40,13 +40,61 @@ export function detectOsLayers(): OsLayers {
   };
 }
 
-/** unshare is only a layer where the kernel lets this user create the namespaces: try it once. */
-function usableUnshare(): string | null {
+function unshareProbe(): { unshare: string; truePath: string } | null {
   const unshare = findExecutable(['/usr/bin/unshare', '/bin/unshare']);
   const truePath = findExecutable(['/usr/bin/true', '/bin/true']);
-  if (!unshare || !truePath) return null;
-  const probe = spawnSync(unshare, [...UNSHARE_NET, '--', truePath], { timeout: 5000, stdio: 'ignore', env: {} });
-  return probe.status === 0 ? unshare : null;
+  return unshare && truePath ? { unshare, truePath } : null;
+}
+
+/** unshare is only a layer where the kernel lets this user create the namespaces: try it once. */
+function usableUnshare(): string | null {
+  const probe = unshareProbe();
+  if (!probe) return null;
+  const result = spawnSync(probe.unshare, [...UNSHARE_NET, '--', probe.truePath], { timeout: 5000, stdio: 'ignore', env: {} });
+  return result.status === 0 ? probe.unshare : null;
+}
+
+/** The same detection, with the unshare probe running while the host gets on with loading. */
+export interface OsLayerDetection {
+  /** Settles once the probe has answered: what every launch waits for. */
+  ready: Promise<OsLayers>;
+  /** The answer now; if the probe is still running, it is asked again synchronously. */
+  now(): OsLayers;
+}
+
+/**
+ * Starts detecting the OS layers without blocking: `prlimit` and `setpriv` are found at
+ * once, the unshare probe (a process that tries to create the namespaces) runs in the
+ * background. Nothing is launched before {@link OsLayerDetection.ready} settles.
+ */
+export function detectOsLayersInBackground(): OsLayerDetection {
+  if (process.platform !== 'linux') {
+    const none = { prlimit: null, setpriv: null, unshare: null };
+    return { ready: Promise.resolve(none), now: () => none };
+  }
+  const found = {
+    prlimit: findExecutable(['/usr/bin/prlimit', '/bin/prlimit']),
+    setpriv: findExecutable(['/usr/bin/setpriv', '/bin/setpriv']),
+  };
+  let known: OsLayers | undefined;
+  const probe = unshareProbe();
+  const ready = new Promise<OsLayers>((resolve) => {
+    const settle = (unshare: string | null) => {
+      known ??= { ...found, unshare };
+      resolve(known);
+    };
+    if (!probe) return settle(null);
+    const child = spawn(probe.unshare, [...UNSHARE_NET, '--', probe.truePath], { timeout: 5000, stdio: 'ignore', env: {} });
+    child.once('error', () => settle(null));
+    child.once('close', (code) => settle(code === 0 ? probe.unshare : null));
+  });
+  return {
+    ready,
+    now: () => {
+      known ??= { ...found, unshare: usableUnshare() };
+      return known;
+    },
+  };
 }
 
 export interface ProcessLimits {

@@ -1,4 +1,4 @@
-import { execa, type ResultPromise } from 'execa';
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { LAUNCH_TOKEN_ENV } from '../../plugin-sdk/protocol/constants.ts';
 
 export interface SpawnInput {
@@ -8,7 +8,8 @@ export interface SpawnInput {
   denoDir: string;
 }
 
-export type DenoProcess = ResultPromise<{ buffer: false; reject: false; stdin: 'pipe'; stdout: 'pipe'; stderr: 'pipe' }>;
+/** A started plugin process, its three pipes open. */
+export type DenoProcess = ChildProcessWithoutNullStreams;
 
 /**
  * The scrubbed environment of a plugin process: the launch token, and the variables
@@ -24,23 +25,37 @@ export function pluginEnvironment(token: string, denoDir: string): Record<string
   };
 }
 
-/** The one place the runtime starts a process. The token travels in the environment, never argv. */
+/** Processes started and not yet exited: killed if the host exits first. */
+const live = new Set<DenoProcess>();
+let exitHookInstalled = false;
+
+function killLiveOnExit(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  // Where the kernel cannot tie a plugin's life to the host's (no setpriv), a host that
+  // exits without closing its runtime still takes its plugins with it.
+  process.once('exit', () => {
+    for (const child of live) child.kill('SIGKILL');
+  });
+}
+
+/**
+ * The one place the runtime starts a process. The token travels in the environment, never
+ * argv. `node:child_process` directly, not execa: this runs on every launch, and the CLI's
+ * start-up budget has no room for execa's import.
+ */
 export function spawnDeno({ command, token, denoDir }: SpawnInput): DenoProcess {
-  const subprocess = execa(command[0], command[1], {
+  killLiveOnExit();
+  const child = spawn(command[0], command[1], {
     env: pluginEnvironment(token, denoDir),
-    extendEnv: false,
     // A neutral working folder: Deno.cwd() needs no permission, so the host's own would leak.
     cwd: '/',
-    stdin: 'pipe',
-    stdout: 'pipe',
-    stderr: 'pipe',
-    buffer: false,
-    reject: false,
-    killSignal: 'SIGKILL',
-    cleanup: true,
+    stdio: ['pipe', 'pipe', 'pipe'],
     windowsHide: true,
   });
-  // Outcomes are observed through the child's events; the result promise must not reject unhandled.
-  subprocess.catch(() => {});
-  return subprocess;
+  live.add(child);
+  child.once('close', () => live.delete(child));
+  // A spawn failure (ENOENT, EACCES) is an 'error' event followed by 'close'; the caller watches 'close'.
+  child.on('error', () => {});
+  return child;
 }

@@ -1,5 +1,37 @@
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
-import { createLinearPatternEngine, ManifestBudgetExceeded, PatternWorkExceeded } from './linear-regexp.ts';
+import { createRequire } from 'node:module';
+import type { Ajv2020 as Ajv2020Type } from 'ajv/dist/2020.js';
+import { createLinearPatternEngine, type LinearPatternEngine, ManifestBudgetExceeded, PatternWorkExceeded } from './linear-regexp.ts';
+import {
+  chainKey,
+  evaluateValidator,
+  type GeneratedValidator,
+  PATTERN_ENGINE_SPECIFIER,
+  readCachedCode,
+  writeCachedCode,
+} from './validator-cache.ts';
+
+// ajv is loaded on the first schema that must be compiled: a load served from the
+// validator cache never pays for its import.
+const require = createRequire(import.meta.url);
+
+function newAjv(patterns: LinearPatternEngine): Ajv2020Type {
+  const { Ajv2020 } = require('ajv/dist/2020.js') as typeof import('ajv/dist/2020.js');
+  return new Ajv2020({
+    // strict mode would run patternProperties through V8's own RegExp at compile time.
+    strict: false,
+    allErrors: false,
+    validateFormats: false,
+    // ajv's optimiser passes cost more than linear time in a schema's size (an 800-property
+    // schema compiled 3.5 times slower with them); the code they would tidy is fast enough.
+    // `source` keeps the generated code, so it can be stored (see validator-cache.ts).
+    code: { regExp: patterns.regExp, optimize: false, source: true },
+  });
+}
+
+function standaloneCodeOf(ajv: Ajv2020Type, validate: GeneratedValidator): string {
+  const standalone = require('ajv/dist/standalone/index.js') as { default: (ajv: Ajv2020Type, v: unknown) => string };
+  return standalone.default(ajv, validate);
+}
 
 export { ManifestBudgetExceeded };
 
@@ -44,23 +76,27 @@ function depthOver(value: unknown, limit: number): boolean {
  * The compiler throws the reason when a schema is too deep, too large, invalid, or holds
  * a pattern the linear-time engine cannot run; the validators it returns never throw.
  */
-export function createInputSchemaCompiler(): InputSchemaCompiler {
+export function createInputSchemaCompiler(cacheDir?: string): InputSchemaCompiler {
   const patterns = createLinearPatternEngine();
-  const ajv = new Ajv2020({
-    // strict mode would run patternProperties through V8's own RegExp at compile time.
-    strict: false,
-    allErrors: false,
-    validateFormats: false,
-    // ajv's optimiser passes cost more than linear time in a schema's size (an 800-property
-    // schema compiled 3.5 times slower with them); the code they would tidy is fast enough.
-    code: { regExp: patterns.regExp, optimize: false },
-  });
+  patterns.regExp.code = `require(${JSON.stringify(PATTERN_ENGINE_SPECIFIER)})`;
+  /** Created on the first schema the cache does not hold; earlier schemas are added first, for their `$id`s. */
+  let ajv: Ajv2020Type | undefined;
+  const compiled: Record<string, unknown>[] = [];
+  const compileWithAjv = (schema: Record<string, unknown>) => {
+    if (ajv === undefined) {
+      ajv = newAjv(patterns);
+      for (const earlier of compiled) ajv.compile(earlier);
+    }
+    return ajv.compile(schema);
+  };
   let totalBytes = 0;
+  let key = '';
   return (schema) => {
     if (depthOver(schema, MAX_INPUT_SCHEMA_DEPTH)) {
       throw new Error(`schema nests objects and arrays deeper than the limit of ${MAX_INPUT_SCHEMA_DEPTH}`);
     }
-    const size = JSON.stringify(schema).length;
+    const json = JSON.stringify(schema);
+    const size = json.length;
     if (size > MAX_INPUT_SCHEMA_BYTES) {
       throw new Error(`schema is ${size} bytes, over the ${MAX_INPUT_SCHEMA_BYTES}-byte limit`);
     }
@@ -68,7 +104,19 @@ export function createInputSchemaCompiler(): InputSchemaCompiler {
     if (totalBytes > MAX_INPUT_SCHEMAS_TOTAL_BYTES) {
       throw new ManifestBudgetExceeded(`the manifest's input schemas add up to over the ${MAX_INPUT_SCHEMAS_TOTAL_BYTES}-byte limit`);
     }
-    const validate: ValidateFunction = ajv.compile(schema);
+    let validate: GeneratedValidator;
+    if (cacheDir === undefined) validate = compileWithAjv(schema);
+    else {
+      key = chainKey(key, json);
+      const code = readCachedCode(cacheDir, key);
+      if (code !== undefined) validate = evaluateValidator(code, patterns.regExp);
+      else {
+        const fresh = compileWithAjv(schema);
+        writeCachedCode(cacheDir, key, standaloneCodeOf(ajv!, fresh));
+        validate = fresh;
+      }
+    }
+    compiled.push(schema);
     return (args) => {
       patterns.resetWork();
       try {
@@ -81,6 +129,6 @@ export function createInputSchemaCompiler(): InputSchemaCompiler {
   };
 }
 
-function toIssue(error: ErrorObject): ArgumentIssue {
+function toIssue(error: { instancePath: string; message?: string }): ArgumentIssue {
   return { path: error.instancePath || '/', message: error.message ?? 'is invalid' };
 }

@@ -1,5 +1,14 @@
 import type { RegExpEngine, RegExpLike } from 'ajv/dist/types/index.js';
-import { RE2JS } from 're2js';
+import { createRequire } from 'node:module';
+import type { RE2JS as RE2JSClass } from 're2js';
+
+const require = createRequire(import.meta.url);
+let re2: typeof RE2JSClass | undefined;
+/** re2js, loaded with the first pattern: most manifests have none. */
+function RE2(): typeof RE2JSClass {
+  re2 ??= (require('re2js') as { RE2JS: typeof RE2JSClass }).RE2JS;
+  return re2;
+}
 
 /**
  * Tool input schemas are the plugin's, so their `pattern` and `patternProperties` would
@@ -50,7 +59,7 @@ function hasNamedBackreference(pattern: string): boolean {
   return false;
 }
 
-function compile(pattern: string): RE2JS {
+function compile(pattern: string): RE2JSClass {
   try {
     // Parsing only (V8 compiles a RegExp lazily, on first use): the pattern must mean
     // something in ECMA-262, the dialect JSON Schema specifies, before RE2 reads it.
@@ -62,7 +71,7 @@ function compile(pattern: string): RE2JS {
     throw new Error(`pattern ${shown(pattern)} uses a backreference, which the linear-time engine (RE2) does not run`);
   }
   try {
-    return RE2JS.compile(RE2JS.translateRegExp(pattern));
+    return RE2().compile(RE2().translateRegExp(pattern));
   } catch (error) {
     throw new Error(
       `pattern ${shown(pattern)} is not supported by the linear-time engine (RE2; no lookaround or backreferences): ${(error as Error).message}`,
@@ -105,6 +114,5 @@ export function createLinearPatternEngine(): LinearPatternEngine {
     };
     return compiled;
   }) as RegExpEngine;
-  regExp.code = 'linearRegExp';
   return { regExp, resetWork: () => void (work = 0) };
 }

@@ -68,7 +68,7 @@ export function parseManifest(input: unknown, manifestPath = 'manifest.json'): M
  * @example
  * const { manifest, entryPath } = loadManifest('plugins/notes/manifest.json');
  */
-export function loadManifest(manifestFile: string): LoadedManifest {
+export function loadManifest(manifestFile: string, options: { validatorCacheDir?: string } = {}): LoadedManifest {
   let manifestPath: string;
   let raw: unknown;
   try {
@@ -99,7 +99,7 @@ export function loadManifest(manifestFile: string): LoadedManifest {
   }
 
   const inputValidators = new Map<string, ArgumentValidator>();
-  const compileInputSchema = createInputSchemaCompiler();
+  const compileInputSchema = createInputSchemaCompiler(options.validatorCacheDir);
   for (const [toolName, tool] of Object.entries(manifest.tools)) {
     try {
       inputValidators.set(toolName, compileInputSchema(tool.input));

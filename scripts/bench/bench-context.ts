@@ -9,6 +9,8 @@ export interface BenchPlan {
   rtt: { warmupCalls: number; rounds: number; callsPerRound: number };
   pipelined: { warmupCalls: number; rounds: number; calls: number; inFlight: number };
   rss: { idleMs: number; calls: number };
+  /** Rounds of whole commands (CLI call, library import), after one warming round. */
+  cli: { rounds: number };
   fleet: {
     /** Tool processes started at once. */
     processes: number;
@@ -28,6 +30,7 @@ export function defaultPlan(config: LaunchConfig): BenchPlan {
     // Stay within the per-process concurrency cap, so the runtime never queues or answers `overloaded`.
     pipelined: { warmupCalls: 1000, rounds: 5, calls: 2000, inFlight: Math.min(16, config.calls.maxConcurrent) },
     rss: { idleMs: 500, calls: 2000 },
+    cli: { rounds: 15 },
     // The ready bound is far above the expected few seconds but below the bench's watchdog.
     fleet: { processes: 100, lagResolutionMs: 10, readyTimeoutMs: 60_000, exitTimeoutMs: 10_000 },
   };

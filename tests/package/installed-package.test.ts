@@ -1,0 +1,118 @@
+/**
+ * The package as users get it: packed, installed from the tarball into a project of its
+ * own (no dev dependencies, no TypeScript loader), and used from there by a plain `.mjs`
+ * host, a `.ts` host under `tsc --strict`, and a plugin written outside this repository.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import t from 'tap';
+import { REPO_ROOT } from '../helpers/fixtures.ts';
+import { packageEnvironment, packRepository, readmeBlock, run } from './package-project.ts';
+
+const TSC = path.join(REPO_ROOT, 'node_modules/typescript/bin/tsc');
+
+t.test('the tarball ships the compiled package and nothing of the repository besides', async (t) => {
+  const { files } = packRepository(t.testdir());
+  for (const shipped of ['dist/index.js', 'dist/cli.js', 'dist/types/runtime/index.d.ts', 'dist/types/plugin-sdk/mod.d.ts', 'plugin-sdk/mod.ts', 'manifests/plugin-manifest.schema.json', 'bin/manasvi-plugins.js', 'cjs/require-error.cjs', 'deno-launch.json']) {
+    t.ok(files.includes(shipped), `ships ${shipped}`);
+  }
+  for (const prefix of ['tests/', 'scripts/', '.ci/', 'runtime/', 'tsconfig']) {
+    t.same(files.filter((file) => file.startsWith(prefix)), [], `ships nothing under ${prefix}`);
+  }
+});
+
+t.test('installed from the tarball into a project with no dev dependencies', async (t) => {
+  const base = t.testdir({
+    project: { 'package.json': JSON.stringify({ name: 'host-app', private: true, type: 'module' }) },
+    pack: {},
+  });
+  const project = path.join(base, 'project');
+  const { tarball } = packRepository(path.join(base, 'pack'));
+  run('npm', ['install', '--omit=dev', '--no-audit', '--no-fund', '--prefer-offline', tarball], project);
+  const installed = path.join(project, 'node_modules/manasvi-plugins');
+  t.ok(existsSync(path.join(installed, 'dist/index.js')), 'the package is installed with its dist/');
+  t.notOk(existsSync(path.join(project, 'node_modules/tsx')), 'no TypeScript loader came with it');
+
+  // A plugin written outside this repository, the way the README tells authors to start.
+  run('node', [path.join(installed, 'bin/manasvi-plugins.js'), 'init', 'plugins/hello'], project);
+  const pluginDir = path.join(project, 'plugins/hello');
+
+  t.test('the README host quick start runs exactly as written, in plain JavaScript', async (t) => {
+    writeFileSync(path.join(project, 'app.mjs'), readmeBlock('Quick start for hosts', 'js'));
+    const output = run('node', ['app.mjs'], project);
+    t.match(output, /Hello, world/, 'the tool answered through the runtime');
+    t.ok(existsSync(path.join(project, 'audit.jsonl')), 'the audit file was written where the snippet says');
+  });
+
+  t.test('require() gets one clear line saying how to import instead', async (t) => {
+    writeFileSync(path.join(project, 'app.cjs'), "require('manasvi-plugins');\n");
+    let stderr = '';
+    try {
+      run('node', ['app.cjs'], project);
+    } catch (error) {
+      stderr = String((error as { stderr?: unknown }).stderr);
+    }
+    t.match(stderr, /manasvi-plugins is an ES module and cannot be require\(\)d: use `import \{ createRuntime \} from 'manasvi-plugins'`/);
+  });
+
+  t.test('a .ts host type-checks with tsc --strict against the shipped declarations', async (t) => {
+    writeFileSync(
+      path.join(project, 'host.ts'),
+      [
+        "import { createRuntime, isPluginRuntimeError, type PluginHandle, type Runtime, type ToolStateEvent } from 'manasvi-plugins';",
+        '',
+        "const runtime: Runtime = createRuntime({ auditFile: 'audit.jsonl' });",
+        "const plugin: PluginHandle = await runtime.load('plugins/hello/manifest.json');",
+        "plugin.on('state', (event: ToolStateEvent) => console.log(event.tool, event.state));",
+        'try {',
+        "  const value: unknown = await plugin.call('hello', { name: 'types' }, { timeoutMs: 5_000 });",
+        '  console.log(value);',
+        '} catch (error) {',
+        '  if (isPluginRuntimeError(error)) {',
+        "    const code: 'timeout' | string = error.code;",
+        '    console.error(code, error.message);',
+        '  }',
+        '}',
+        'await runtime.close();',
+        '',
+      ].join('\n'),
+    );
+    writeFileSync(
+      path.join(project, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          strict: true,
+          noEmit: true,
+          target: 'ES2022',
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          skipLibCheck: false,
+          types: ['node'],
+          typeRoots: [path.join(REPO_ROOT, 'node_modules/@types')],
+        },
+        files: ['host.ts'],
+      }),
+    );
+    t.doesNotThrow(() => run('node', [TSC, '-p', 'tsconfig.json'], project), 'tsc --strict passes');
+    writeFileSync(path.join(project, 'host.ts'), "import { createRuntime } from 'manasvi-plugins';\ncreateRuntime({ policy: 42 });\n");
+    let output = '';
+    try {
+      run('node', [TSC, '-p', 'tsconfig.json'], project);
+    } catch (error) {
+      output = String((error as { stdout?: unknown }).stdout);
+    }
+    t.match(output, /host\.ts\(2,\d+\): error TS2322/, 'and the declarations are real: a wrong option type fails');
+  });
+
+  t.test('the plugin written outside the repository type-checks, validates and runs', async (t) => {
+    const manifest = JSON.parse(readFileSync(path.join(pluginDir, 'manifest.json'), 'utf8')) as { $schema: string };
+    t.ok(existsSync(path.resolve(pluginDir, manifest.$schema)), 'its $schema points at the schema inside the installed package');
+    const deno = run('node', ['-e', "process.stdout.write(require('deno/install_api.cjs').runInstall())"], project);
+    const denoEnv = { ...packageEnvironment(), DENO_DIR: path.join(project, '.deno'), DENO_NO_UPDATE_CHECK: '1', NO_COLOR: '1' };
+    t.doesNotThrow(() => run(deno, ['check', 'plugin.ts'], pluginDir, denoEnv), 'deno check passes');
+    t.doesNotThrow(() => run('node', [TSC, '-p', pluginDir], project), 'tsc passes');
+    const bin = path.join(project, 'node_modules/.bin/manasvi-plugins');
+    t.match(run(bin, ['validate', 'plugins/hello'], project), /ok/i, 'validate passes');
+    t.match(run(bin, ['call', 'plugins/hello/manifest.json', 'hello', '--args', '{"name":"outside"}', '--json'], project), /"ok":true/);
+  });
+});

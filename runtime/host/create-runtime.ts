@@ -12,7 +12,7 @@ import { isPluginRuntimeError, PluginRuntimeError } from '../errors.ts';
 import type { GrantDecision } from '../grants/grants.ts';
 import { TokenRegistry } from '../handshake/token-registry.ts';
 import { checkDenoVersion, resolveDenoPath } from '../launch/deno-binary.ts';
-import { detectOsLayers, type OsLayers } from '../launch/os-limits.ts';
+import { detectOsLayers, type OsLayers, toolCommand } from '../launch/os-limits.ts';
 import { createSpawnPacer } from '../supervisor/spawn-pacer.ts';
 import { createToolPools } from './create-tool-pools.ts';
 import { type PluginHandle, RuntimePluginHandle } from './plugin-handle.ts';
@@ -219,7 +219,14 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
       for (const decision of decisions) audit({ type: 'grant_decision', plugin, ...decision, reason: decision.rule });
     };
     try {
-      const prepared = await preparePlugin(manifestPath, { allowDeclared, policy, protectedPaths }, config, bundleDir, signal);
+      const prepared = await preparePlugin(
+        manifestPath,
+        { allowDeclared, policy, protectedPaths },
+        config,
+        bundleDir,
+        (grants, argv, limits) => toolCommand(layers, limits, denoPath, grants, argv),
+        signal,
+      );
       recordDecisions(prepared.manifest.name, prepared.decisions);
       return prepared;
     } catch (error) {

@@ -64,7 +64,7 @@ export class ToolPool {
     const deadline = Date.now() + timeoutMs;
     const process = await this.#acquire(deadline, signal);
     try {
-      return await process.call(this.#o.tool, args, Math.max(1, deadline - Date.now()), signal);
+      return await process.call(this.#o.tool, args, Math.max(1, deadline - Date.now()), signal, timeoutMs);
     } finally {
       this.#release(process);
     }

@@ -115,7 +115,7 @@ export async function preparePlugin(
     if (!(error instanceof PluginRuntimeError)) throw error;
     const loadDecisions = { plugin: loaded.manifest.name, decisions };
     if (isPluginRuntimeError(error, 'sandbox_exceeds_grants') && error.details) {
-      const advice = grantAdvice(loaded.manifest.name, decisions, policy.policy?.source ?? null);
+      const advice = grantAdvice(loaded.manifest.name, decisions, policy.policy?.source ?? null, policy.allowDeclared);
       const never = advice.ungrantable.map(({ scope, why }) => `; ${scope} can never be granted (${why})`).join('');
       throw new PluginRuntimeError('sandbox_exceeds_grants', `${error.message}: ${advice.summary}${never}`, {
         cause: error,

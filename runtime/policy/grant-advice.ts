@@ -8,17 +8,20 @@ function hardRefusal(rule: string): boolean {
 
 /**
  * How an operator could grant what a load was refused: the policy entries that would
- * grant exactly the declared scopes the policy refused, and the scopes no policy can grant (with the rule that says so). Never suggests a grant the host would
- * still refuse: a sensitive path is suggested by its exact name, which is what the rule asks for.
+ * grant exactly the declared scopes the policy refused, and the scopes no policy can
+ * grant (with the rule that says so). Never suggests a grant the host would still
+ * refuse: a sensitive path is suggested by its exact name, which is what the rule asks for.
  *
  * @param plugin the plugin's name (its key under `plugins`)
  * @param decisions the load's decisions, each with its rule
  * @param policySource the policy file (or label) in force, or null when none was given
+ * @param allowDeclared true under `--allow-declared`, where only the host's own refusals remain
  */
 export function grantAdvice(
   plugin: string,
   decisions: readonly GrantDecision[],
   policySource: string | null,
+  allowDeclared = false,
 ): GrantAdvice {
   const network = new Set<string>();
   const secrets = new Set<string>();
@@ -47,8 +50,9 @@ export function grantAdvice(
     };
   }
   const snippet = Object.keys(entry).length > 0 ? { plugins: { [plugin]: entry } } : null;
-  const summary =
-    policySource === null
+  const summary = allowDeclared
+    ? 'allow-declared grants everything declared, but never what the host itself refuses'
+    : policySource === null
       ? 'no policy was given; only provide-tools is granted by default'
       : `policy ${policySource} does not grant it`;
   return { policy: policySource, summary, snippet, ungrantable };

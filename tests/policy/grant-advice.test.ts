@@ -50,3 +50,12 @@ t.test('under a policy: names it; runtime-protected paths and deny entries are u
     { scope: 'access-filesystem write:/srv/notes/out', why: /deny\.paths/ },
   ]);
 });
+
+t.test('under allow-declared only the host refusals remain, and nothing is suggested', async (t) => {
+  const fs = { read: ['/proc/self/environ'] };
+  const { decisions } = computeGrants({ 'access-filesystem': fs }, { allowDeclared: true }, 'notes');
+  const advice = grantAdvice('notes', decisions, null, true);
+  t.match(advice.summary, /allow-declared/);
+  t.equal(advice.snippet, null);
+  t.match(advice.ungrantable, [{ scope: 'access-filesystem read:/proc/self/environ', why: /never granted/ }]);
+});

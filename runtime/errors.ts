@@ -72,7 +72,7 @@ export interface ErrorDetailsByCode {
   };
   bundle_failed: undefined;
   /** Each sandbox entry the plugin's grants do not cover. */
-  sandbox_exceeds_grants: { tool: string; refused: { field: string; entry: string }[] };
+  sandbox_exceeds_grants: { tool: string; refused: { field: string; entry: string }[]; advice?: GrantAdvice };
   /** The plugin's tools. */
   unknown_tool: { tools: string[] };
   invalid_arguments: { issues: ArgumentIssue[] };
@@ -124,6 +124,18 @@ type ExclusiveDetailsByCode = {
 
 /** The details of an error with code `C` (any code: the union of them all). */
 export type ErrorDetails<C extends ErrorCode = ErrorCode> = ExclusiveDetailsByCode[C];
+
+/** How an operator could grant what a sandbox was refused (see `policy/grant-advice.ts`). */
+export interface GrantAdvice {
+  /** The policy in force (its file), or null when none was given. */
+  policy: string | null;
+  /** One sentence: no policy was given, or which policy lacks the entry. */
+  summary: string;
+  /** Policy JSON granting exactly the refusable scopes: a policy file of its own, or entries to add. Null when none would help. */
+  snippet: { plugins: Record<string, Record<string, unknown>> } | null;
+  /** Scopes no policy can grant, with the rule that refuses them. */
+  ungrantable: { scope: string; why: string }[];
+}
 
 /**
  * A plugin refused at load time while its grants were computed: its name and one

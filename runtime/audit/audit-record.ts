@@ -15,7 +15,7 @@ export interface AuditDetailsByType {
   /** A granted tree held a symlink leading out or a hard-linked file; the launch was refused. */
   grant_refused: { reason: string };
   /** A tool process was spawned: Deno's exact argv, what wraps it (OS layers), its grants. */
-  launch: { argv: string[]; wrapper: string[]; grants: Grants; pid: number | null };
+  launch: { argv: string[]; wrapper: string[]; deno: string; grants: Grants; pid: number | null };
   handshake_ok: {};
   /** Why the handshake failed (`bad_token`, `timeout`, `replay`, `garbage`, …). */
   handshake_failed: { reason: string };

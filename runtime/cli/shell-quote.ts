@@ -10,3 +10,11 @@ export function shellQuote(arg: string): string {
 export function shellLine(argv: readonly string[]): string {
   return argv.map(shellQuote).join(' ');
 }
+
+/**
+ * An argv as a copy-pasteable shell command wrapped for reading: the program on the first
+ * line, then one argument per line, each line but the last ending in ` \`.
+ */
+export function shellLines(argv: readonly string[], indent = ''): string[] {
+  return argv.map((arg, i) => `${indent}${i === 0 ? '' : '  '}${shellQuote(arg)}${i < argv.length - 1 ? ' \\' : ''}`);
+}

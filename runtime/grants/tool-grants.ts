@@ -67,7 +67,7 @@ export function computeToolGrants(
     const fields = refused.map(({ field, entry }) => `tools.${toolName}.sandbox.${field} ("${entry}")`);
     throw new PluginRuntimeError(
       'sandbox_exceeds_grants',
-      `tool "${toolName}" sandbox is wider than the plugin's grants: ${fields.join(', ')} not granted by the policy`,
+      `tool "${toolName}" sandbox is wider than the plugin's grants: ${fields.join(', ')} not granted`,
       { details: { tool: toolName, refused } },
     );
   }

@@ -11,7 +11,7 @@ import { isPluginRuntimeError, PluginRuntimeError } from '../errors.ts';
 import type { GrantDecision } from '../grants/grants.ts';
 import { TokenRegistry } from '../handshake/token-registry.ts';
 import { checkDenoVersion, resolveDenoPath } from '../launch/deno-binary.ts';
-import { detectOsLayersInBackground, type OsLayers } from '../launch/os-limits.ts';
+import { detectOsLayersInBackground, type OsLayers, toolCommand } from '../launch/os-limits.ts';
 import { packageOwnPaths } from '../package-root.ts';
 import { createSpawnPacer } from '../supervisor/spawn-pacer.ts';
 import { createToolPools } from './create-tool-pools.ts';
@@ -215,7 +215,15 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
       for (const decision of decisions) audit({ type: 'grant_decision', plugin, ...decision, reason: decision.rule });
     };
     try {
-      const prepared = await preparePlugin(manifestPath, { allowDeclared, policy, protectedPaths }, config, { bundleDir, validatorDir }, signal);
+      const prepared = await preparePlugin(
+        manifestPath,
+        { allowDeclared, policy, protectedPaths },
+        config,
+        { bundleDir, validatorDir },
+        // The probe has answered by now: preparation waits for it, like every launch.
+        (grants, argv, limits) => toolCommand(layerDetection.now(), limits, denoPath, grants, argv),
+        signal,
+      );
       recordDecisions(prepared.manifest.name, prepared.decisions);
       return prepared;
     } catch (error) {

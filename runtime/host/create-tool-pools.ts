@@ -7,7 +7,7 @@ import type { LaunchConfig } from '../config/launch-config.ts';
 import { checkGrantedTrees } from '../grants/check-granted-trees.ts';
 import { octalMode, SetIdSweeper } from '../grants/setid-sweep.ts';
 import type { TokenRegistry } from '../handshake/token-registry.ts';
-import { type OsLayers, wrapCommand } from '../launch/os-limits.ts';
+import type { OsLayers } from '../launch/os-limits.ts';
 import type { SpawnPacer } from '../supervisor/spawn-pacer.ts';
 import { ToolPool } from '../supervisor/tool-pool.ts';
 import { ToolProcess } from '../supervisor/tool-process.ts';
@@ -65,7 +65,7 @@ export function createToolPools(prepared: PreparedPlugin, deps: ToolPoolDeps): M
         tool: tool.name,
         grants: tool.grants,
         argv: tool.argv,
-        command: wrapCommand(deps.layers, { ...limits, isolateNetwork: tool.grants.network.length === 0 }, deps.denoPath, tool.argv),
+        command: [tool.command[0]!, tool.command.slice(1)],
         storageRoot: deps.processStorageDir,
         rssMb: limits.rssMb,
         config: deps.config,

@@ -1,5 +1,6 @@
 import { bundlePlugin } from '../bundle/bundle-plugin.ts';
-import { PluginRuntimeError } from '../errors.ts';
+import { isPluginRuntimeError, PluginRuntimeError } from '../errors.ts';
+import { grantAdvice } from '../policy/grant-advice.ts';
 import type { LaunchConfig } from '../config/launch-config.ts';
 import { computeGrants, declaredScopes, type GrantPolicy, type ResolvedCapabilities } from '../grants/compute-grants.ts';
 import type { GrantDecision, Grants } from '../grants/grants.ts';
@@ -23,6 +24,11 @@ export interface PreparedTool {
   grants: Grants;
   /** The exact Deno argv of this tool's process (the token is never in it). */
   argv: string[];
+  /**
+   * The command spawned for this tool, program first: the OS wrappers (prlimit, unshare,
+   * setpriv) with their arguments, the Deno binary, then {@link PreparedTool.argv}.
+   */
+  command: string[];
 }
 
 /** Everything an operator needs to know about a plugin before any process starts: what `inspect` returns. */
@@ -92,6 +98,7 @@ export async function preparePlugin(
   policy: GrantPolicy,
   config: LaunchConfig,
   cacheDirs: { bundleDir: string; validatorDir: string },
+  launchCommand: (grants: Grants, argv: string[], limits: EffectiveLimits) => [string, string[]],
   signal?: AbortSignal,
 ): Promise<PluginPlan> {
   const loaded = loadManifest(manifestPath, { validatorCacheDir: cacheDirs.validatorDir });
@@ -106,22 +113,25 @@ export async function preparePlugin(
   } catch (error) {
     // An operator inspecting a refused plugin still needs every decision and its rule.
     if (!(error instanceof PluginRuntimeError)) throw error;
-    throw new PluginRuntimeError(error.code, error.message, {
-      cause: error,
-      details: error.details,
-      loadDecisions: { plugin: loaded.manifest.name, decisions },
-    });
+    const loadDecisions = { plugin: loaded.manifest.name, decisions };
+    if (isPluginRuntimeError(error, 'sandbox_exceeds_grants') && error.details) {
+      const advice = grantAdvice(loaded.manifest.name, decisions, policy.policy?.source ?? null, policy.allowDeclared);
+      const never = advice.ungrantable.map(({ scope, why }) => `; ${scope} can never be granted (${why})`).join('');
+      throw new PluginRuntimeError('sandbox_exceeds_grants', `${error.message}: ${advice.summary}${never}`, {
+        cause: error,
+        details: { ...error.details, advice },
+        loadDecisions,
+      });
+    }
+    throw new PluginRuntimeError(error.code, error.message, { cause: error, details: error.details, loadDecisions });
   }
   const bundle = await bundlePlugin(loaded.entryPath, loaded.pluginDir, cacheDirs.bundleDir, signal);
   const limits = effectiveLimits(config, policy.policy?.plugins.get(loaded.manifest.name)?.limits);
-  const tools = toolGrants.map(([name, tool, granted]) => ({
-    name,
-    description: tool.description,
-    input: tool.input,
-    timeoutMs: tool.timeoutMs,
-    grants: granted,
-    argv: buildDenoArgv({ config, grants: granted, bundlePath: bundle.bundlePath, heapMb: limits.heapMb }),
-  }));
+  const tools = toolGrants.map(([name, tool, granted]) => {
+    const argv = buildDenoArgv({ config, grants: granted, bundlePath: bundle.bundlePath, heapMb: limits.heapMb });
+    const [file, args] = launchCommand(granted, argv, limits);
+    return { name, description: tool.description, input: tool.input, timeoutMs: tool.timeoutMs, grants: granted, argv, command: [file, ...args] };
+  });
   const { manifest, pluginDir, entryPath, inputValidators } = loaded;
   return {
     manifest,

@@ -130,3 +130,26 @@ export function wrapCommand(layers: OsLayers, limits: ProcessLimits, denoPath: s
   chain.push(denoPath, ...denoArgv);
   return [chain[0]!, chain.slice(1)];
 }
+
+/**
+ * The OS-layer part of a command built by {@link wrapCommand}: every wrapper program with
+ * its arguments, up to (not including) the Deno binary. Empty when Deno runs directly.
+ */
+export function wrapperOf(command: [string, string[]], denoArgv: readonly string[]): string[] {
+  const full = [command[0], ...command[1]];
+  return full.slice(0, full.length - denoArgv.length - 1);
+}
+
+/**
+ * The command one tool's process is spawned with: Deno under the OS layers, a tool with
+ * no network grant in an empty network namespace. `inspect` and the launch use this one function.
+ */
+export function toolCommand(
+  layers: OsLayers,
+  limits: { cpuSeconds: number; fileSizeMb: number },
+  denoPath: string,
+  grants: { network: readonly string[] },
+  denoArgv: string[],
+): [string, string[]] {
+  return wrapCommand(layers, { ...limits, isolateNetwork: grants.network.length === 0 }, denoPath, denoArgv);
+}

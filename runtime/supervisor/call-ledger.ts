@@ -69,8 +69,10 @@ export class CallLedger {
    * Sends a call under a fresh id and resolves with the tool's value.
    * @throws PluginRuntimeError `invalid_arguments` (too large for one frame), `cancelled`
    *   (signal already aborted), `timeout`, `tool_failed`, or whatever `failAll` is given.
+   * @param timeoutMs the time this call has left; `requestedMs` the deadline the caller
+   *   asked for (what a timeout reports), when time was already spent waiting for a process
    */
-  add(tool: string, args: unknown, timeoutMs: number, signal?: AbortSignal): Promise<unknown> {
+  add(tool: string, args: unknown, timeoutMs: number, signal?: AbortSignal, requestedMs = timeoutMs): Promise<unknown> {
     if (signal?.aborted) return Promise.reject(new PluginRuntimeError('cancelled', 'the call was cancelled before it started'));
     const id = newId();
     let frame: Uint8Array;
@@ -83,7 +85,7 @@ export class CallLedger {
       );
     }
     return new Promise((resolve, reject) => {
-      const timer = this.#timers.setTimeout(() => this.#cancel(id, 'timeout', `${tool} did not finish within ${timeoutMs} ms`), timeoutMs);
+      const timer = this.#timers.setTimeout(() => this.#cancel(id, 'timeout', `${tool} did not finish within ${requestedMs} ms`), timeoutMs);
       const onAbort = () => this.#cancel(id, 'cancelled', `${tool} was cancelled by the caller`);
       signal?.addEventListener('abort', onAbort, { once: true });
       const cleanup = () => {

@@ -62,9 +62,9 @@ export class ToolPool {
 
   async call(args: unknown, timeoutMs: number, signal?: AbortSignal): Promise<unknown> {
     const deadline = Date.now() + timeoutMs;
-    const process = await this.#acquire(deadline, signal);
+    const process = await this.#acquire(deadline, timeoutMs, signal);
     try {
-      return await process.call(this.#o.tool, args, Math.max(1, deadline - Date.now()), signal);
+      return await process.call(this.#o.tool, args, Math.max(1, deadline - Date.now()), signal, timeoutMs);
     } finally {
       this.#release(process);
     }
@@ -89,7 +89,7 @@ export class ToolPool {
     await Promise.all(this.processes.map((process) => process.stop(reason)));
   }
 
-  #acquire(deadline: number, signal?: AbortSignal): Promise<ToolProcess> {
+  #acquire(deadline: number, timeoutMs: number, signal?: AbortSignal): Promise<ToolProcess> {
     if (this.#closed) return Promise.reject(new PluginRuntimeError('shutting_down', `tool ${this.#o.tool} is closed`));
     if (signal?.aborted) return Promise.reject(new PluginRuntimeError('cancelled', 'the call was cancelled before it started'));
     const parked = this.#parkedUntil();
@@ -116,7 +116,7 @@ export class ToolPool {
     const waiting = new Promise<ToolProcess>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#dequeue(waiter);
-        reject(new PluginRuntimeError('timeout', `tool ${this.#o.tool} had no free process before the call's deadline`));
+        reject(new PluginRuntimeError('timeout', `tool ${this.#o.tool} had no free process within the call's ${timeoutMs} ms deadline`));
       }, Math.max(0, deadline - Date.now()));
       const onAbort = () => {
         this.#dequeue(waiter);

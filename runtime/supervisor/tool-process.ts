@@ -6,6 +6,7 @@ import type { Violation } from '../channel/parse-inbound.ts';
 import { PluginRuntimeError } from '../errors.ts';
 import { LaunchHandshake } from '../handshake/launch-handshake.ts';
 import type { HandshakeFailureReason } from '../handshake/token-registry.ts';
+import { wrapperOf } from '../launch/os-limits.ts';
 import { removeProcessStorage } from '../launch/process-storage.ts';
 import type { DenoProcess } from '../launch/spawn-deno.ts';
 import type { StderrLines } from '../launch/stderr-lines.ts';
@@ -132,7 +133,8 @@ export class ToolProcess {
     this.#audit({
       type: 'launch',
       argv: this.#o.argv,
-      wrapper: this.#o.command[1].slice(0, this.#o.command[1].length - this.#o.argv.length),
+      wrapper: wrapperOf(this.#o.command, this.#o.argv),
+      deno: [this.#o.command[0], ...this.#o.command[1]].at(-this.#o.argv.length - 1)!,
       grants: this.#o.grants,
       pid: this.#child.pid ?? null,
     });
@@ -168,10 +170,10 @@ export class ToolProcess {
    * @throws PluginRuntimeError `timeout`, `cancelled`, `tool_failed`, `protocol_violation`,
    *   `plugin_crashed`, `shutting_down`, `invalid_arguments`.
    */
-  call(tool: string, args: unknown, timeoutMs: number, signal?: AbortSignal): Promise<unknown> {
+  call(tool: string, args: unknown, timeoutMs: number, signal?: AbortSignal, requestedMs = timeoutMs): Promise<unknown> {
     if (this.#ended) return Promise.reject(this.#ended);
     if (this.state !== 'ready') return Promise.reject(new PluginRuntimeError('shutting_down', `process is ${this.state}`));
-    return this.#calls.add(tool, args, timeoutMs, signal);
+    return this.#calls.add(tool, args, timeoutMs, signal, requestedMs);
   }
 
   /**

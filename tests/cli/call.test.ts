@@ -1,8 +1,8 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { startLoopbackServer } from '../helpers/loopback-server.ts';
-import { exampleManifest, stage } from '../helpers/fixtures.ts';
+import { exampleManifest, fixturePath, stage } from '../helpers/fixtures.ts';
 import { expectExit, jsonOut, runCli } from './cli-process.ts';
 
 t.test('call --json prints exactly {"ok":true,"value":…} and exits 0', async (t) => {
@@ -113,4 +113,39 @@ t.test('notes refuses a note name with a slash before the plugin ever sees it', 
   const result = await runCli(['call', exampleManifest('notes'), 'read_note', '--args', '{"name":"../manifest"}', '--allow-declared', '--json']);
   expectExit(t, result, 1);
   t.match(jsonOut(result), { ok: false, error: { code: 'invalid_arguments' } });
+});
+
+t.test('a refused sandbox without a policy says so and prints the policy that grants it', async (t) => {
+  const result = await runCli(['call', exampleManifest('notes'), 'list_notes']);
+  expectExit(t, result, 1);
+  t.match(result.stderr, /error \[sandbox_exceeds_grants\]: tool "write_note".*tools\.write_note\.sandbox\.filesystem\.write\.0/);
+  t.match(result.stderr, /no policy was given; only provide-tools is granted by default/);
+  t.match(result.stderr, /--policy FILE/);
+  const snippet = result.stderr.split('\n').find((line) => line.trim().startsWith('{'))!;
+  const data = realpathSync(path.join(path.dirname(exampleManifest('notes')), 'data'));
+  t.same(JSON.parse(snippet), { plugins: { notes: { 'access-filesystem': { read: [data], write: [data] } } } });
+
+  // The snippet is a policy that works as it stands.
+  const dir = t.testdir({});
+  const policy = path.join(dir, 'policy.json');
+  writeFileSync(policy, snippet);
+  const granted = await runCli(['call', exampleManifest('notes'), 'list_notes', '--policy', policy, '--json']);
+  expectExit(t, granted, 0);
+});
+
+t.test('a refused sandbox under a policy names the policy file and the entry to add', async (t) => {
+  const dir = t.testdir({});
+  const policy = path.join(dir, 'policy.json');
+  writeFileSync(policy, JSON.stringify({ plugins: {} }));
+  const result = await runCli(['call', exampleManifest('notes'), 'list_notes', '--policy', policy]);
+  expectExit(t, result, 1);
+  t.match(result.stderr, `policy ${policy} does not grant it`);
+  t.match(result.stderr, `add this entry to ${policy}:`);
+  t.match(result.stderr, /"plugins":\{"notes":\{"access-filesystem"/);
+});
+
+t.test('--timeout reports the deadline asked for, not the time left after loading', async (t) => {
+  const result = await runCli(['call', fixturePath('lifecycle', 'manifest.json'), 'sleep', '--args', '{"ms":60000}', '--timeout', '1000', '--json']);
+  expectExit(t, result, 1);
+  t.match(jsonOut(result), { ok: false, error: { code: 'timeout', message: /sleep did not finish within 1000 ms/ } });
 });

@@ -1,4 +1,4 @@
-import { realpathSync, writeFileSync } from 'node:fs';
+import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { createRuntime } from '../../runtime/index.ts';
@@ -39,13 +39,13 @@ t.test('inspect --json prints the exact argv the runtime would launch each tool 
   }
 });
 
-t.test('inspect prints grants, each decision with its rule, and each tool\'s argv as a command line', async (t) => {
+t.test('inspect prints grants, each decision with its rule, and each tool\'s command one argument a line', async (t) => {
   const result = await runCli(['inspect', exampleManifest('echo')]);
   expectExit(t, result, 0);
   t.match(result.stdout, /granted {2}provide-tools \*\n\s+rule: default: provide-tools is granted when declared/);
   t.match(
     result.stdout,
-    /argv: deno run --no-prompt .*--allow-env=MANASVI_LAUNCH_TOKEN --deny-net --deny-read --deny-write .*\.js\n/,
+    /\/deno \\\n\s+run \\\n\s+--no-prompt \\\n[^]*--allow-env=MANASVI_LAUNCH_TOKEN \\\n\s+--deny-net \\\n\s+--deny-read \\\n\s+--deny-write \\\n[^]*\.js\n/,
   );
   t.equal(result.stderr, '', 'no development warning without --allow-declared');
 });
@@ -96,4 +96,37 @@ t.test('inspect --allow-declared warns loudly on stderr', async (t) => {
   const result = await runCli(['inspect', exampleManifest('echo'), '--allow-declared']);
   expectExit(t, result, 0);
   t.match(result.stderr, /WARNING: --allow-declared is for development only/);
+});
+
+t.test('inspect --against prints what the update widens even when the policy refuses it', async (t) => {
+  const result = await runCli(['inspect', exampleManifest('notes'), '--against', exampleManifest('echo')]);
+  expectExit(t, result, 1);
+  t.match(result.stdout, /compared with .*echo.*: the update WIDENS/);
+  t.match(result.stdout, /\+ capabilities: access-filesystem write:\.\/data/);
+  t.match(result.stderr, /error \[sandbox_exceeds_grants\]/, 'and then the refusal');
+  const json = await runCli(['inspect', exampleManifest('notes'), '--against', exampleManifest('echo'), '--json']);
+  expectExit(t, json, 1);
+  t.match(jsonOut(json), { ok: false, error: { code: 'sandbox_exceeds_grants' }, widened: [{ capability: 'access-filesystem' }] });
+});
+
+t.test("inspect's command is exactly what the launch spawns: wrappers, the Deno binary, Deno's argv", async (t) => {
+  const dir = t.testdir({});
+  const auditFile = path.join(dir, 'audit.jsonl');
+  const inspected = await runCli(['inspect', exampleManifest('echo'), '--json']);
+  expectExit(t, inspected, 0);
+  const command = (jsonOut(inspected) as { tools: { name: string; command: string[] }[] }).tools.find((tool) => tool.name === 'echo')!.command;
+  const called = await runCli(['call', exampleManifest('echo'), 'echo', '--args', '{"text":"hi"}', '--audit', auditFile]);
+  expectExit(t, called, 0);
+  const launch = readFileSync(auditFile, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as { type: string; wrapper: string[]; deno: string; argv: string[] })
+    .find((record) => record.type === 'launch')!;
+  t.same(command, [...launch.wrapper, launch.deno, ...launch.argv], 'the audit record spells the same command');
+  if (launch.wrapper.length > 0) t.match(launch.wrapper[0], /\/(prlimit|unshare|setpriv)$/, 'the wrapper starts with its program');
+
+  const text = await runCli(['inspect', exampleManifest('echo')]);
+  expectExit(t, text, 0);
+  t.match(text.stdout, /command \(exactly as spawned/);
+  for (const arg of command) t.ok(text.stdout.includes(`        ${arg} \\\n`) || text.stdout.includes(`      ${arg} \\\n`) || text.stdout.includes(`        ${arg}\n`), `${arg} on a line of its own`);
 });

@@ -1,6 +1,6 @@
 import { accessSync, constants } from 'node:fs';
 import t from 'tap';
-import { detectOsLayers, wrapCommand } from '../../runtime/launch/os-limits.ts';
+import { detectOsLayers, toolCommand, wrapCommand, wrapperOf } from '../../runtime/launch/os-limits.ts';
 
 const DENO = '/opt/deno/bin/deno';
 const ARGV = ['run', '--no-prompt', '/bundles/abc.js'];
@@ -55,4 +55,15 @@ t.test('a tool with no network grant gets an empty network namespace, set up bef
   t.same(args, ['--user', '--map-current-user', '--net', '--', '/usr/bin/setpriv', '--pdeathsig', 'KILL', '--', DENO, ...ARGV]);
   const [plainFile] = wrapCommand(layers, { ...LIMITS, isolateNetwork: false }, DENO, ARGV);
   t.equal(plainFile, '/usr/bin/setpriv', 'a tool with a network grant keeps the host network');
+});
+
+t.test('wrapperOf gives every wrapper program with its arguments, up to the Deno binary', async (t) => {
+  const layers = { prlimit: '/usr/bin/prlimit', setpriv: '/usr/bin/setpriv', unshare: '/usr/bin/unshare' };
+  const command = toolCommand(layers, LIMITS, DENO, { network: [] }, ARGV);
+  const wrapper = wrapperOf(command, ARGV);
+  t.equal(wrapper[0], '/usr/bin/prlimit', 'the first program is in the record');
+  t.ok(wrapper.includes('/usr/bin/unshare') && wrapper.includes('/usr/bin/setpriv'));
+  t.same([...wrapper, DENO, ...ARGV], [command[0], ...command[1]], 'wrapper, binary and argv are the whole command');
+  t.same(wrapperOf(toolCommand({ prlimit: null, setpriv: null, unshare: null }, LIMITS, DENO, { network: [] }, ARGV), ARGV), []);
+  t.notOk(wrapperOf(toolCommand(layers, LIMITS, DENO, { network: ['example.com'] }, ARGV), ARGV).includes('/usr/bin/unshare'));
 });

@@ -1,6 +1,7 @@
 import { createRuntime, type Runtime } from '../../index.ts';
 import { closeOnSignal } from '../close-on-signal.ts';
 import { formatError, toWireError } from '../format-error.ts';
+import { grantAdviceLines } from '../grant-advice-lines.ts';
 import { printHelp } from '../help.ts';
 import { RUNTIME_FLAGS, runtimeOptions } from '../runtime-options.ts';
 import { expectPositionals, parseCommandArgs, UsageError } from '../usage-error.ts';
@@ -54,7 +55,7 @@ export async function run(args: string[]): Promise<number> {
     return 0;
   } catch (error) {
     if (values.json) process.stdout.write(`${JSON.stringify({ ok: false, error: toWireError(error) })}\n`);
-    else process.stderr.write(formatError(error));
+    else process.stderr.write(`${[formatError(error).trimEnd(), ...grantAdviceLines(error)].join('\n')}\n`);
     return 1;
   } finally {
     await runtime?.close();

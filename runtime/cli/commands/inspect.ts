@@ -8,9 +8,10 @@ import {
   type WidenedScope,
 } from '../../index.ts';
 import { formatError, toWireError } from '../format-error.ts';
+import { grantAdviceLines } from '../grant-advice-lines.ts';
 import { printHelp } from '../help.ts';
 import { RUNTIME_FLAGS, runtimeOptions } from '../runtime-options.ts';
-import { shellLine } from '../shell-quote.ts';
+import { shellLines } from '../shell-quote.ts';
 import { expectPositionals, parseCommandArgs } from '../usage-error.ts';
 
 function describeGrants(grants: Grants): string[] {
@@ -38,11 +39,9 @@ function describePolicy({ file, allowDeclared }: PolicyLabel): string {
   return allowDeclared ? `${base} + allow-declared (DEVELOPMENT: everything declared is granted)` : base;
 }
 
-function describeWidened(widened: WidenedScope[] | undefined, against: string | undefined): string[] {
-  if (widened === undefined) return [];
-  if (widened.length === 0) return ['', `compared with ${against}: nothing widened`];
+function describeWidened(widened: WidenedScope[], against: string | undefined): string[] {
+  if (widened.length === 0) return [`compared with ${against}: nothing widened`];
   return [
-    '',
     `compared with ${against}: the update WIDENS ${widened.length} scope(s); approve them before granting:`,
     ...widened.map(({ where, capability, scope }) => `  + ${where}: ${capability} ${scope}`),
   ];
@@ -60,17 +59,18 @@ function toJson(prepared: PreparedPlugin, policy: PolicyLabel, widened: WidenedS
     decisions: prepared.decisions,
     limits: prepared.limits,
     ...(widened === undefined ? {} : { widened }),
-    tools: prepared.tools.map(({ name, description, grants, timeoutMs, argv }) => ({
+    tools: prepared.tools.map(({ name, description, grants, timeoutMs, argv, command }) => ({
       name,
       description,
       timeoutMs: timeoutMs ?? null,
       grants,
       argv,
+      command,
     })),
   };
 }
 
-function toText(prepared: PreparedPlugin, policy: PolicyLabel, widened: WidenedScope[] | undefined, against?: string): string {
+function toText(prepared: PreparedPlugin, policy: PolicyLabel): string {
   const { manifest, manifestPath } = prepared;
   const lines = [
     `plugin   ${manifest.name} ${manifest.version}`,
@@ -92,9 +92,8 @@ function toText(prepared: PreparedPlugin, policy: PolicyLabel, widened: WidenedS
   for (const tool of prepared.tools) {
     lines.push(`  ${tool.name}: ${tool.description}`);
     lines.push(...describeGrants(tool.grants).map((line) => `    ${line}`));
-    lines.push(`    argv: deno ${shellLine(tool.argv)}`);
+    lines.push('    command (exactly as spawned, without its environment):', ...shellLines(tool.command, '      '));
   }
-  lines.push(...describeWidened(widened, against));
   return `${lines.join('\n')}\n`;
 }
 
@@ -127,26 +126,28 @@ export async function run(args: string[]): Promise<number> {
   const options = runtimeOptions(values);
 
   let runtime: Runtime | undefined;
+  let widened: WidenedScope[] | undefined;
   try {
     runtime = createRuntime(options);
+    // The diff first, before any grant check: a policy refusing the update is exactly when
+    // an operator needs to see what the update widens.
+    widened = values.against === undefined ? undefined : runtime.compare(values.against, manifest);
+    if (!values.json && widened !== undefined) process.stdout.write(`${describeWidened(widened, values.against).join('\n')}\n\n`);
     const prepared = await runtime.inspect(manifest);
-    const widened = values.against === undefined ? undefined : runtime.compare(values.against, manifest);
     process.stdout.write(
-      values.json
-        ? `${JSON.stringify(toJson(prepared, policy, widened), null, 2)}\n`
-        : toText(prepared, policy, widened, values.against),
+      values.json ? `${JSON.stringify(toJson(prepared, policy, widened), null, 2)}\n` : toText(prepared, policy),
     );
     // Widening is what an operator must not miss, so it fails the command (and a CI step).
     return widened !== undefined && widened.length > 0 ? 1 : 0;
   } catch (error) {
     if (values.json) {
-      process.stdout.write(`${JSON.stringify({ ok: false, error: toWireError(error) })}\n`);
+      process.stdout.write(`${JSON.stringify({ ok: false, error: toWireError(error), ...(widened === undefined ? {} : { widened }) })}\n`);
     } else {
       process.stderr.write(formatError(error));
       const refused = refusedFields(error);
       if (refused.length > 0) {
-        process.stderr.write(`\nnot granted by the policy:\n${refused.join('\n')}\n`);
-        process.stderr.write('grant them with a policy, or (development only) --allow-declared\n');
+        process.stderr.write(`\nnot granted:\n${refused.join('\n')}\n`);
+        for (const line of grantAdviceLines(error)) process.stderr.write(`${line}\n`);
       }
     }
     return 1;

@@ -87,7 +87,7 @@ function itemLines(label: string, items: readonly string[], width: number): stri
   let current = label;
   items.forEach((item, i) => {
     const piece = `${item}${i < items.length - 1 ? ',' : ''}`;
-    if (current.trim() === '' || current.length + 1 + piece.length <= width) current += current.endsWith(' ') ? piece : ` ${piece}`;
+    if (current.length + 1 + piece.length <= width) current += ` ${piece}`;
     else {
       lines.push(current);
       current = `    ${piece}`;

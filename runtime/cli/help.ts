@@ -1,3 +1,36 @@
+import { DEMO_SCENARIOS } from './demo/scenario-list.ts';
+import { wrapText } from './demo/wrap-text.ts';
+
+const HELP_WIDTH = 80;
+
+/** Lists every scenario the demo runs, from the list the demo runs them from. */
+function demoHelp(): string {
+  const nameWidth = Math.max(...DEMO_SCENARIOS.map(({ name }) => name.length)) + 2;
+  const scenarios = DEMO_SCENARIOS.flatMap(({ name, summary }) =>
+    wrapText(summary, HELP_WIDTH - 2 - nameWidth).map((line, i) => `  ${(i === 0 ? name : '').padEnd(nameWidth)}${line}`),
+  );
+  return `Usage: manasvi-plugins demo [options]
+
+Starts two loopback servers, loads the example plugins, calls their tools and prints
+what was allowed, what was blocked and by which layer, with each row's time and the
+total elapsed time. Exits 1 if anything did not behave as expected (above all, an
+escape that was not blocked). Everything the demo writes goes to a temporary folder
+it removes, never into the package's own folder.
+
+Scenarios, one per example plugin, in the order they are printed:
+${scenarios.join('\n')}
+
+Options:
+  --verbose    also print, per scenario: each grant decision made at load with the
+               rule that decided, each tool process's exact launch command (Deno's
+               argv, and the OS layers around it), the refusals, kills and exits the
+               audit recorded, and the plugin's stderr lines
+  -h, --help   show this help
+
+The table fits the terminal's width (or $COLUMNS), between 80 and 100 columns.
+`;
+}
+
 /** Help text, one entry per subcommand; `main` is the overview. */
 export const HELP = {
   main: `Usage: manasvi-plugins <command> [options]
@@ -57,17 +90,7 @@ Options:
 Exit status: 0 shown, 1 the plugin cannot be loaded or (with --against) the update
 widens something, 2 usage error.
 `,
-  demo: `Usage: manasvi-plugins demo [options]
-
-Starts loopback servers, loads the example plugins (echo, notes, fetcher, rogue,
-rogue-import), calls their tools and prints what was allowed, what was blocked and by
-which layer. Exits 1 if anything did not behave as expected (above all, an escape that
-was not blocked).
-
-Options:
-  --verbose    also print the plugins' stderr lines
-  -h, --help   show this help
-`,
+  demo: demoHelp(),
 } as const;
 
 export type CommandName = Exclude<keyof typeof HELP, 'main'>;

@@ -23,12 +23,15 @@ function cleanEnvironment(): Record<string, string | undefined> {
 /** Path of the package's bin: it runs the compiled CLI in dist/ (`npm test` builds it first). */
 export const CLI_BIN = BIN;
 
-/** Runs `manasvi-plugins <args>` as a real subprocess, through the package's bin, as users do. */
+/**
+ * Runs `manasvi-plugins <args>` as a real subprocess, through the package's bin, as users do
+ * (`bin`: another copy's bin, such as a package installed under a node_modules folder).
+ */
 export async function runCli(
   args: string[],
-  options: { cwd?: string; env?: Record<string, string> } = {},
+  options: { cwd?: string; env?: Record<string, string>; bin?: string } = {},
 ): Promise<CliResult> {
-  const result = await execa('node', [BIN, ...args], {
+  const result = await execa('node', [options.bin ?? BIN, ...args], {
     cwd: options.cwd ?? REPO_ROOT,
     env: { ...cleanEnvironment(), ...options.env },
     extendEnv: false,

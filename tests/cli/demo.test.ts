@@ -1,7 +1,9 @@
-import { chmodSync } from 'node:fs';
+import { chmodSync, cpSync, lstatSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import t from 'tap';
+import { DEMO_SCENARIOS } from '../../runtime/cli/demo/scenario-list.ts';
+import { REPO_ROOT } from '../helpers/fixtures.ts';
 import { expectExit, runCli } from './cli-process.ts';
 
 /** The binary the deno npm package installed, found the way the package documents. */
@@ -71,3 +73,107 @@ t.test('demo exits 1 and names each escape when Deno is made to let the rogue th
   t.match(result.stdout, /requests that reached .*ALLOWED!\s+NOT BLOCKED/);
   t.notMatch(result.stdout, /Everything behaved as expected/);
 });
+
+/** The first line of the table row naming `attempt`, and the indented detail lines under it. */
+function rowBlock(stdout: string, attempt: string): { row: string; detail: string } {
+  const lines = stdout.split('\n');
+  const at = lines.findIndex((line) => line.includes(attempt));
+  if (at < 0) return { row: `(no row for ${attempt})`, detail: '' };
+  const detailStart = lines.findIndex((line, i) => i > at && line.trimStart().startsWith('↳'));
+  const detail: string[] = [];
+  for (let i = detailStart; i >= 0 && i < lines.length && lines[i]!.startsWith('    '); i += 1) detail.push(lines[i]!.trim());
+  return { row: lines[at]!, detail: detail.join(' ') };
+}
+
+t.test('demo prints each row\'s time and the total elapsed time, and blocked reasons whole', async (t) => {
+  const result = await runCli(['demo']);
+  expectExit(t, result, 0);
+  t.match(result.stdout, /^Total elapsed time: (<1ms|\d+ms|\d+\.\d+s)\.$/m);
+  t.match(rowBlock(result.stdout, 'read_passwd:').row, /\s\d+ms\s+blocked\s+Deno permission$/, 'a call row has its time');
+  t.notMatch(result.stdout, /…/, 'nothing is cut with an ellipsis');
+
+  const [, forbidden] = /granted to nobody:\s+(127\.0\.0\.1:\d+)/.exec(result.stdout) ?? [];
+  t.ok(forbidden, 'the header names the forbidden server');
+  const reasons: [attempt: string, reason: string][] = [
+    ['read_passwd:', 'Requires read access to "/etc/passwd"'],
+    ['reach_host:', `Requires net access to "${forbidden}"`],
+    ['(other port)', `fetch_url failed: Requires net access to "${forbidden}"`],
+    ['spawn_process:', 'Requires run access to "/bin/sh"'],
+    ['import_outside:', 'outside-every-plugin.js"'],
+    ['peek:', 'secret API_KEY is not named by the sandbox of secrets/peek'],
+    ['read_note "../', '/name must match pattern "^[A-Za-z0-9_-]{1,64}$"'],
+    ['load (static import', `rogue-import${path.sep}plugin.ts refused: it leaves the plugin folder`],
+    ['load under the policy', 'not granted by the policy'],
+  ];
+  for (const [attempt, reason] of reasons) t.ok(rowBlock(result.stdout, attempt).detail.includes(reason), `${attempt} ${reason}`);
+  t.notMatch(result.stdout, /deno run|rule:/, 'the plain run prints no launch commands or rules');
+  t.match(result.stdout, /--verbose adds/, 'it says what --verbose adds');
+});
+
+t.test('demo --verbose adds each scenario\'s grant decisions, launch commands and audit records', async (t) => {
+  const result = await runCli(['demo', '--verbose']);
+  expectExit(t, result, 0);
+  // A launch command is broken across lines as a shell would read it: join it back.
+  const details = result.stdout.slice(result.stdout.indexOf('\nPer scenario:')).replace(/ \\\n\s+/g, ' ');
+  t.ok(details.length > 1, 'a per-scenario section follows the table');
+  for (const { name } of DEMO_SCENARIOS) t.match(details, new RegExp(`^${name} \\(`, 'm'), `a block for ${name}`);
+  t.match(details, /^ {2}REFUSED access-filesystem read:\S+ \(rule:/m, 'the refused decision of notes under the policy');
+  t.match(details, /^ {2}granted access-secret API_KEY \(rule: policy plugins\.secrets/m, 'the policy rule granting API_KEY');
+  t.match(details, /^ {2}launch read_passwd \(pid \d+\)$/m);
+  t.match(details, /^ {6}deno run .*--deny-read/m, "Deno's exact argv");
+  t.match(details, /^ {2}capability_denied peek: access-secret API_KEY/m, 'the audit record of the refused secret');
+  t.match(details, /^ {2}exit read_passwd: code/m);
+  t.match(result.stdout, /^Total elapsed time: /m);
+});
+
+t.test('demo fits an 80-column terminal: only an unbreakable word runs past it', async (t) => {
+  const result = await runCli(['demo', '--verbose'], { env: { COLUMNS: '80' } });
+  expectExit(t, result, 0);
+  const long = result.stdout.split('\n').filter((line) => line.length > 80);
+  for (const line of long) t.match(line, /^\s*\S+( \\)?$/, `one word: ${line}`);
+});
+
+t.test('demo --help lists every scenario the demo runs', async (t) => {
+  const result = await runCli(['demo', '--help']);
+  expectExit(t, result, 0);
+  const names = DEMO_SCENARIOS.map(({ name }) => name);
+  t.same([...names].sort(), ['echo', 'fetcher', 'notes', 'rogue', 'rogue-import', 'secrets']);
+  for (const name of names) t.match(result.stdout, new RegExp(`^ {2}${name} {2,}\\S`, 'm'), name);
+  t.match(result.stdout, /--verbose {4}also print, per scenario/);
+});
+
+/** Every file and folder under `dir` (node_modules left out), with its size and modification time. */
+function snapshot(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .map((entry) => path.join(entry.parentPath, entry.name))
+    .filter((file) => !path.relative(dir, file).split(path.sep).includes('node_modules'))
+    .map((file) => {
+      const stat = lstatSync(file);
+      return `${path.relative(dir, file)} ${stat.size} ${stat.mtimeMs}`;
+    })
+    .sort();
+}
+
+t.test('demo run from an installed package writes nothing inside the package folder', async (t) => {
+  // The package as npm installs it: its "files" and package.json under node_modules, its
+  // dependencies beside it.
+  const root = t.testdir({ node_modules: { 'manasvi-plugins': {} } });
+  const installed = path.join(root, 'node_modules', 'manasvi-plugins');
+  const packageJson = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { files: string[] };
+  for (const entry of [...packageJson.files, 'package.json']) {
+    cpSync(path.join(REPO_ROOT, entry), path.join(installed, entry), { recursive: true });
+  }
+  symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(installed, 'node_modules'));
+  const before = snapshot(installed);
+
+  const result = await runCli(['demo'], { cwd: root, bin: path.join(installed, 'bin', 'manasvi-plugins.js') });
+  expectExit(t, result, 0);
+  t.match(rowBlock(result.stdout, 'write_note "demo"').row, /\sallowed\s/, 'the notes example wrote its note');
+  t.match(result.stdout, new RegExp(`${escapeRegExp(installed)}.*rogue-import`), 'the examples came from the installed copy');
+  t.same(snapshot(installed), before, 'the installed package is exactly as it was');
+  t.same(readdirSync(root).sort(), ['node_modules'], 'nor anything beside it');
+});
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import {
   type ActiveLayers,
+  type AuditRecord,
   createRuntime,
   functionSecretStore,
   type PluginLogLine,
@@ -11,13 +12,27 @@ import { closeOnSignal } from '../close-on-signal.ts';
 import type { DemoRow } from '../demo/demo-row.ts';
 import { createDemoWorkspace, type DemoWorkspace } from '../demo/demo-workspace.ts';
 import { type LoopbackServer, startLoopbackServer } from '../demo/loopback-server.ts';
-import { renderTable } from '../demo/render-table.ts';
-import { exampleDir, runScenarios } from '../demo/scenarios.ts';
+import { formatMs, renderTable } from '../demo/render-table.ts';
+import { exampleDir, runScenarios, type ScenarioResult } from '../demo/scenarios.ts';
+import { verboseDetails } from '../demo/verbose-details.ts';
+import { wrapIndented } from '../demo/wrap-text.ts';
 import { printHelp } from '../help.ts';
 import { expectPositionals, parseCommandArgs } from '../usage-error.ts';
 
 /** Plugin stderr kept for --verbose; the rest is only counted (a plugin can be noisy). */
 const MAX_KEPT_LOG_LINES = 200;
+/** Audit records kept for --verbose; a run makes well under a hundred. */
+const MAX_KEPT_AUDIT_RECORDS = 2000;
+/** The output is laid out for a terminal this wide, within these bounds. */
+const DEFAULT_WIDTH = 100;
+const MIN_WIDTH = 80;
+
+/** The terminal's width (or $COLUMNS when not a terminal), held to 80–100 columns. */
+function outputWidth(): number {
+  const columns = process.stdout.isTTY ? process.stdout.columns : Number(process.env.COLUMNS);
+  if (!Number.isInteger(columns) || columns <= 0) return DEFAULT_WIDTH;
+  return Math.min(DEFAULT_WIDTH, Math.max(MIN_WIDTH, columns));
+}
 
 /** A real operator policy for the one plugin that does not need allow-declared. */
 const DEMO_POLICY: PolicyInput = { plugins: { secrets: { 'access-secret': ['API_KEY'] } } };
@@ -53,43 +68,73 @@ function secretLeakRow(apiKey: string, rows: readonly DemoRow[], seenElsewhere: 
   };
 }
 
-function describeLayers(layers: ActiveLayers): string {
+/** Each active layer as "name on|off"; an item is never broken across lines. */
+function describeLayers(layers: ActiveLayers): string[] {
   const flag = (on: boolean) => (on ? 'on' : 'off');
-  return (
-    `host checks on, Deno permissions on, OS limits ${flag(layers.osLimits)}, ` +
-    `die-with-host ${flag(layers.dieWithHost)}, network namespace ${flag(layers.networkNamespace)}, mount namespace ${flag(layers.mountNamespace)}`
-  );
+  return [
+    'host checks on',
+    'Deno permissions on',
+    `OS limits ${flag(layers.osLimits)}`,
+    `die-with-host ${flag(layers.dieWithHost)}`,
+    `network namespace ${flag(layers.networkNamespace)}`,
+    `mount namespace ${flag(layers.mountNamespace)}`,
+  ];
 }
 
-function header(granted: LoopbackServer, forbidden: LoopbackServer, layers: ActiveLayers): string {
+/** `label` then the items, comma-separated, wrapped between items to `width`. */
+function itemLines(label: string, items: readonly string[], width: number): string[] {
+  const lines: string[] = [];
+  let current = label;
+  items.forEach((item, i) => {
+    const piece = `${item}${i < items.length - 1 ? ',' : ''}`;
+    if (current.length + 1 + piece.length <= width) current += ` ${piece}`;
+    else {
+      lines.push(current);
+      current = `    ${piece}`;
+    }
+  });
+  lines.push(current);
+  return lines;
+}
+
+function header(granted: LoopbackServer, forbidden: LoopbackServer, layers: ActiveLayers, width: number): string {
+  const item = (text: string) => wrapIndented(text, width, 2, 2);
   return [
     'Manasvi plugin runtime demo',
-    'Each tool runs in its own Deno process, launched with exactly its own sandbox\'s permissions',
-    '(see them with: manasvi-plugins inspect <manifest>).',
-    `  active layers: ${describeLayers(layers)}`,
+    ...wrapIndented(
+      "Each tool runs in its own Deno process, launched with exactly its own sandbox's permissions " +
+        '(see them with: manasvi-plugins inspect <manifest>; --verbose shows each launch command).',
+      width,
+      0,
+    ),
+    ...itemLines('  active layers:', describeLayers(layers), width),
     `  loopback server granted to fetcher: ${granted.hostPort}`,
     `  loopback server granted to nobody:  ${forbidden.hostPort}`,
-    '  notes and fetcher are loaded with allow-declared (DEVELOPMENT ONLY: all they declare is granted);',
-    '  secrets is granted API_KEY by a policy (a random key per run, held by the host);',
-    '  echo, rogue and rogue-import get nothing but provide-tools.',
+    ...item('notes and fetcher are loaded with allow-declared (DEVELOPMENT ONLY: all they declare is granted), from temporary copies;'),
+    ...item('secrets is granted API_KEY by a policy (a random key per run, held by the host);'),
+    ...item('echo, rogue and rogue-import get nothing but provide-tools.'),
     '',
   ].join('\n');
 }
 
-function summary(rows: readonly DemoRow[], processes: ProcessCount, logLines: number, verbose: boolean): string {
+function summary(rows: readonly DemoRow[], processes: ProcessCount, logLines: number, verbose: boolean, width: number): string {
   const count = (outcome: DemoRow['outcome']) => rows.filter((row) => row.outcome === outcome).length;
   const unexpected = rows.filter((row) => row.outcome !== row.expected);
   const escapes = unexpected.filter((row) => row.expected === 'blocked' && row.outcome === 'allowed');
-  const lines = [
-    '',
+  const lines = [''];
+  const say = (text: string) => lines.push(...wrapIndented(text, width, 0, 2));
+  say(
     `${rows.length} attempts: ${count('allowed')} allowed, ${count('blocked')} blocked` +
       (count('failed') > 0 ? `, ${count('failed')} failed` : '') +
       `. Tool processes: ${processes.launched} launched, ${processes.exited} exited.`,
-  ];
-  for (const row of escapes) lines.push(`ESCAPE: ${row.plugin} ${row.attempt} was NOT blocked (${row.detail})`);
-  if (unexpected.length === 0) lines.push('Everything behaved as expected: every escape attempt was blocked.');
-  else lines.push(`${unexpected.length} row(s) marked "!" did not behave as expected.`);
-  if (logLines > 0 && !verbose) lines.push(`(${logLines} plugin stderr line(s) captured; --verbose prints them)`);
+  );
+  // One line per escape that names it whole (so it can be searched for), then what got through.
+  for (const row of escapes) lines.push(`ESCAPE: ${row.plugin} ${row.attempt} was NOT blocked`, ...wrapIndented(row.detail, width, 8));
+  if (unexpected.length === 0) say('Everything behaved as expected: every escape attempt was blocked.');
+  else say(`${unexpected.length} row(s) marked "!" did not behave as expected.`);
+  const stderrLines = `${logLines} plugin stderr line${logLines === 1 ? '' : 's'}`;
+  if (!verbose) say(`(--verbose adds, per scenario, the grant decisions, launch commands, audit records and ${stderrLines})`);
+  else if (logLines > MAX_KEPT_LOG_LINES) say(`(${stderrLines} captured; the first ${MAX_KEPT_LOG_LINES} are shown above)`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -105,8 +150,11 @@ export async function run(args: string[]): Promise<number> {
   });
   if (values.help) return printHelp('demo');
   expectPositionals(positionals, []);
+  const started = performance.now();
+  const width = outputWidth();
 
   const logs: PluginLogLine[] = [];
+  const audit: AuditRecord[] = [];
   let logLines = 0;
   let keySightings = 0;
   const processes: ProcessCount = { launched: 0, exited: 0 };
@@ -122,14 +170,14 @@ export async function run(args: string[]): Promise<number> {
   const removeAtExit = () => opened.workspace?.remove();
   process.once('exit', removeAtExit);
 
-  let rows: DemoRow[];
+  let results: ScenarioResult[];
   let forbidden: LoopbackServer;
   try {
     const granted = await startLoopbackServer('hello from the loopback server fetcher is granted');
     opened.servers.push(granted);
     forbidden = await startLoopbackServer('nobody is granted this server');
     opened.servers.push(forbidden);
-    const workspace = createDemoWorkspace(exampleDir('fetcher'), granted.hostPort);
+    const workspace = createDemoWorkspace({ fetcher: exampleDir('fetcher'), notes: exampleDir('notes') }, granted.hostPort);
     opened.workspace = workspace;
     opened.runtime = createRuntime({
       policy: DEMO_POLICY,
@@ -144,14 +192,16 @@ export async function run(args: string[]): Promise<number> {
         if (JSON.stringify(record).includes(apiKey)) keySightings += 1;
         if (record.type === 'launch') processes.launched += 1;
         if (record.type === 'exit') processes.exited += 1;
+        if (audit.length < MAX_KEPT_AUDIT_RECORDS) audit.push(record);
       },
     });
-    process.stdout.write(header(granted, forbidden, opened.runtime.layers));
-    rows = await runScenarios({
+    process.stdout.write(header(granted, forbidden, opened.runtime.layers, width));
+    results = await runScenarios({
       runtime: opened.runtime,
       granted,
       forbidden,
       fetcherManifest: workspace.fetcherManifest,
+      notesManifest: workspace.notesManifest,
       canaryModule: workspace.canaryModule,
       canary: workspace.canary,
       apiKey,
@@ -161,12 +211,12 @@ export async function run(args: string[]): Promise<number> {
     stopOnSignal();
     process.off('exit', removeAtExit);
   }
+  const rows = results.flatMap((result) => result.rows);
   rows.push(forbiddenServerRow(forbidden), secretLeakRow(apiKey, rows, keySightings));
 
-  process.stdout.write(`\n${renderTable(rows)}`);
-  process.stdout.write(summary(rows, processes, logLines, values.verbose));
-  if (values.verbose) {
-    for (const { plugin, tool, line } of logs) process.stdout.write(`[${plugin}/${tool}] ${line}\n`);
-  }
+  process.stdout.write(`\n${renderTable(rows, width)}`);
+  if (values.verbose) process.stdout.write(verboseDetails(results, audit, logs, width));
+  process.stdout.write(summary(rows, processes, logLines, values.verbose, width));
+  process.stdout.write(`Total elapsed time: ${formatMs(performance.now() - started)}.\n`);
   return rows.every((row) => row.outcome === row.expected) ? 0 : 1;
 }

@@ -9,15 +9,37 @@ export interface DemoRow {
   expected: 'allowed' | 'blocked';
   outcome: Outcome;
   layer: string;
+  /** Why it was blocked or failed (never shortened), or the value it returned. */
   detail: string;
+  /** Wall time of the call or load, in milliseconds; absent for the host's own checks. */
+  ms?: number;
 }
 
-const DETAIL_CHARS = 200;
+/** A returned value longer than this is shortened, saying by how much; a reason never is. */
+const VALUE_CHARS = 400;
 
-function oneLine(text: string): string {
+/**
+ * Text from a plugin or an error as one printable line. Control characters are shown as
+ * `\xNN` (and bidirectional or invisible format characters as `\uNNNN`), so a hostile
+ * plugin cannot move the cursor, recolour the operator's terminal or reorder what it shows.
+ */
+export function printableLine(text: string): string {
   // Deno's advice to re-run with a flag is noise in a table about refusing exactly that.
-  const line = text.replace(/, run again with the --allow-\w+ flag/g, '').replace(/\s+/g, ' ').trim();
-  return line.length > DETAIL_CHARS ? `${line.slice(0, DETAIL_CHARS - 1)}…` : line;
+  return text
+    .replace(/, run again with the --allow-\w+ flag/g, '')
+    .replace(/\s+/g, ' ')
+    .replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2066-\u2069]/g, (c) => {
+      const code = c.charCodeAt(0);
+      return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+    })
+    .trim();
+}
+
+/** A returned value, shortened when long: unlike a reason, it is not what the row is about. */
+function valueLine(text: string): string {
+  const line = printableLine(text);
+  if (line.length <= VALUE_CHARS) return line;
+  return `${line.slice(0, VALUE_CHARS)} [${line.length - VALUE_CHARS} more characters not shown]`;
 }
 
 const DENO_REFUSAL = /NotCapable|PermissionDenied|Requires \w+ access/;
@@ -25,9 +47,9 @@ const DENO_REFUSAL = /NotCapable|PermissionDenied|Requires \w+ access/;
 /** Which layer stopped a call or load, judged by the error's code (never its text, except Deno's own). */
 export function classifyError(error: unknown): { outcome: Outcome; layer: string; detail: string } {
   if (!isPluginRuntimeError(error)) {
-    return { outcome: 'failed', layer: 'unexpected error', detail: oneLine(String(error)) };
+    return { outcome: 'failed', layer: 'unexpected error', detail: printableLine(String(error)) };
   }
-  const detail = oneLine(`${error.code}: ${error.message}`);
+  const detail = printableLine(`${error.code}: ${error.message}`);
   switch (error.code) {
     case 'import_refused':
       return { outcome: 'blocked', layer: 'host bundler', detail };
@@ -81,20 +103,30 @@ export async function callRow(
   args: unknown,
   row: { attempt: string; expected: DemoRow['expected'] },
 ): Promise<DemoRow> {
-  const base = { plugin: plugin.name, ...row };
+  const started = performance.now();
+  const result = await callOutcome(plugin, tool, args, { plugin: plugin.name, ...row });
+  return { ...result, ms: performance.now() - started };
+}
+
+async function callOutcome(
+  plugin: PluginHandle,
+  tool: string,
+  args: unknown,
+  base: Pick<DemoRow, 'plugin' | 'attempt' | 'expected'>,
+): Promise<DemoRow> {
   try {
     const value = await plugin.call(tool, args, { timeoutMs: 15_000 });
     if (isAttemptReport(value)) {
       if (value.blocked) {
         // A plugin can be refused by Deno (a permission) or by the host (a capability request).
         const layer = DENO_REFUSAL.test(value.error ?? '') ? 'Deno permission' : 'host capability gate';
-        return { ...base, outcome: 'blocked', layer, detail: oneLine(value.error ?? '') };
+        return { ...base, outcome: 'blocked', layer, detail: printableLine(value.error ?? '') };
       }
       // Failing for some reason other than a refused permission proves nothing either way.
-      if (value.error !== undefined) return { ...base, outcome: 'failed', layer: 'plugin error', detail: oneLine(value.error) };
-      return { ...base, outcome: 'allowed', layer: 'NOT BLOCKED', detail: oneLine(`leaked: ${value.leaked ?? ''}`) };
+      if (value.error !== undefined) return { ...base, outcome: 'failed', layer: 'plugin error', detail: printableLine(value.error) };
+      return { ...base, outcome: 'allowed', layer: 'NOT BLOCKED', detail: valueLine(`leaked: ${value.leaked ?? ''}`) };
     }
-    return { ...base, outcome: 'allowed', layer: grantSummary(plugin, tool), detail: oneLine(JSON.stringify(value)) };
+    return { ...base, outcome: 'allowed', layer: grantSummary(plugin, tool), detail: valueLine(JSON.stringify(value)) };
   } catch (error) {
     return { ...base, ...classifyError(error) };
   }

@@ -3,6 +3,7 @@ import type { LoadOptions, PluginHandle, Runtime } from '../../index.ts';
 import { packagePath } from '../../package-root.ts';
 import { callRow, classifyError, type DemoRow } from './demo-row.ts';
 import type { LoopbackServer } from './loopback-server.ts';
+import { DEMO_SCENARIOS, type ScenarioName } from './scenario-list.ts';
 
 const EXAMPLES = `${packagePath('manifests', 'examples')}/`;
 
@@ -17,6 +18,8 @@ export interface DemoContext {
   forbidden: LoopbackServer;
   /** The temporary fetcher copy whose manifest names `granted`'s port. */
   fetcherManifest: string;
+  /** The temporary notes copy, so the notes it writes stay out of the package. */
+  notesManifest: string;
   /** A module outside every plugin folder, and the value it exports. */
   canaryModule: string;
   canary: string;
@@ -28,20 +31,24 @@ type Loaded = { plugin: PluginHandle; row?: undefined } | { plugin?: undefined; 
 
 /** Loads a plugin expected to load; a failure becomes a row (and the demo's verdict fails). */
 async function load(ctx: DemoContext, name: string, manifest: string, options: LoadOptions = {}): Promise<Loaded> {
+  const started = performance.now();
   try {
     return { plugin: await ctx.runtime.load(manifest, options) };
   } catch (error) {
-    return { row: { plugin: name, attempt: 'load', expected: 'allowed', ...classifyError(error) } };
+    const ms = performance.now() - started;
+    return { row: { plugin: name, attempt: 'load', expected: 'allowed', ...classifyError(error), ms } };
   }
 }
 
 /** Loads a plugin expected to be refused at load, and reports which layer refused it. */
 async function refusedLoad(ctx: DemoContext, name: string, manifest: string, attempt: string): Promise<DemoRow> {
+  const started = performance.now();
+  const since = () => performance.now() - started;
   try {
     await ctx.runtime.load(manifest);
-    return { plugin: name, attempt, expected: 'blocked', outcome: 'allowed', layer: 'NOT BLOCKED', detail: 'loaded' };
+    return { plugin: name, attempt, expected: 'blocked', outcome: 'allowed', layer: 'NOT BLOCKED', detail: 'loaded', ms: since() };
   } catch (error) {
-    return { plugin: name, attempt, expected: 'blocked', ...classifyError(error) };
+    return { plugin: name, attempt, expected: 'blocked', ...classifyError(error), ms: since() };
   }
 }
 
@@ -55,14 +62,14 @@ async function echo(ctx: DemoContext): Promise<DemoRow[]> {
 }
 
 async function notes(ctx: DemoContext): Promise<DemoRow[]> {
-  const manifest = exampleManifest('notes');
+  const manifest = ctx.notesManifest;
   const rows = [await refusedLoad(ctx, 'notes', manifest, 'load under the policy (no entry for notes)')];
   const loaded = await load(ctx, 'notes', manifest, { allowDeclared: true });
   if (!loaded.plugin) return [...rows, loaded.row];
   const notesPlugin = loaded.plugin;
   const call = (tool: string, args: unknown, attempt: string, expected: DemoRow['expected']) =>
     callRow(notesPlugin, tool, args, { attempt, expected });
-  rows.push(await call('write_note', { name: 'demo', text: 'written by npm start' }, 'write_note "demo" (allow-declared)', 'allowed'));
+  rows.push(await call('write_note', { name: 'demo', text: 'written by the demo' }, 'write_note "demo" (allow-declared)', 'allowed'));
   rows.push(await call('read_note', { name: 'demo' }, 'read_note "demo"', 'allowed'));
   rows.push(await call('list_notes', {}, 'list_notes', 'allowed'));
   rows.push(await call('read_note', { name: '../../../../etc/passwd' }, 'read_note "../../../../etc/passwd"', 'blocked'));
@@ -116,7 +123,7 @@ async function secrets(ctx: DemoContext): Promise<DemoRow[]> {
     const matches = sign.detail.includes(expected);
     sign.outcome = matches ? 'allowed' : 'failed';
     sign.detail = matches
-      ? `signature ${expected.slice(0, 16)}… matches the host's own HMAC (the key went only to sign's process)`
+      ? `signature ${expected} matches the host's own HMAC (the key went only to sign's process)`
       : `signature does not match the host's HMAC: ${sign.detail}`;
   }
   const peek = await callRow(loaded.plugin, 'peek', {}, { attempt: 'peek: API_KEY from a tool not naming it', expected: 'blocked' });
@@ -127,8 +134,30 @@ async function rogueImport(ctx: DemoContext): Promise<DemoRow[]> {
   return [await refusedLoad(ctx, 'rogue-import', exampleManifest('rogue-import'), 'load (static import of ../../../package.json)')];
 }
 
-/** Every scenario, run side by side; rows come back in a fixed order. */
-export async function runScenarios(ctx: DemoContext): Promise<DemoRow[]> {
-  const groups = await Promise.all([echo(ctx), notes(ctx), fetcher(ctx), secrets(ctx), rogue(ctx), rogueImport(ctx)]);
-  return groups.flat();
+/** Keyed by the names in scenario-list.ts: each listed scenario has exactly one runner. */
+const RUNNERS: Record<ScenarioName, (ctx: DemoContext) => Promise<DemoRow[]>> = {
+  echo,
+  notes,
+  fetcher,
+  secrets,
+  rogue,
+  'rogue-import': rogueImport,
+};
+
+/** One scenario's rows and how long it took from start to its last row. */
+export interface ScenarioResult {
+  name: ScenarioName;
+  rows: DemoRow[];
+  ms: number;
+}
+
+/** Every scenario of {@link DEMO_SCENARIOS}, run side by side; results come back in that order. */
+export async function runScenarios(ctx: DemoContext): Promise<ScenarioResult[]> {
+  return Promise.all(
+    DEMO_SCENARIOS.map(async ({ name }) => {
+      const started = performance.now();
+      const rows = await RUNNERS[name](ctx);
+      return { name, rows, ms: performance.now() - started };
+    }),
+  );
 }

@@ -54,6 +54,6 @@ export function grantAdvice(
     ? 'allow-declared grants everything declared, but never what the host itself refuses'
     : policySource === null
       ? 'no policy was given; only provide-tools is granted by default'
-      : `policy ${policySource} does not grant it`;
+      : `the policy (${policySource}) does not grant it`;
   return { policy: policySource, summary, snippet, ungrantable };
 }

@@ -139,7 +139,7 @@ t.test('a refused sandbox under a policy names the policy file and the entry to 
   writeFileSync(policy, JSON.stringify({ plugins: {} }));
   const result = await runCli(['call', exampleManifest('notes'), 'list_notes', '--policy', policy]);
   expectExit(t, result, 1);
-  t.match(result.stderr, `policy ${policy} does not grant it`);
+  t.match(result.stderr, `the policy (${policy}) does not grant it`);
   t.match(result.stderr, `add this entry to ${policy}:`);
   t.match(result.stderr, /"plugins":\{"notes":\{"access-filesystem"/);
 });

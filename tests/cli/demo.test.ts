@@ -103,7 +103,7 @@ t.test('demo prints each row\'s time and the total elapsed time, and blocked rea
     ['peek:', 'secret API_KEY is not named by the sandbox of secrets/peek'],
     ['read_note "../', '/name must match pattern "^[A-Za-z0-9_-]{1,64}$"'],
     ['load (static import', `rogue-import${path.sep}plugin.ts refused: it leaves the plugin folder`],
-    ['load under the policy', 'not granted by the policy'],
+    ['load under the policy', 'not granted: the policy (policy option) does not grant it'],
   ];
   for (const [attempt, reason] of reasons) t.ok(rowBlock(result.stdout, attempt).detail.includes(reason), `${attempt} ${reason}`);
   t.notMatch(result.stdout, /deno run|rule:/, 'the plain run prints no launch commands or rules');

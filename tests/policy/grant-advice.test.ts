@@ -43,7 +43,7 @@ t.test('under a policy: names it; runtime-protected paths and deny entries are u
   const fs = { read: ['/opt/runtime/lib'], write: ['/srv/notes/out'] };
   const { decisions } = computeGrants({ 'access-filesystem': fs }, { allowDeclared: false, policy, protectedPaths: ['/opt/runtime'] }, 'notes');
   const advice = grantAdvice('notes', decisions, policy.source);
-  t.equal(advice.summary, 'policy /etc/manasvi/policy.json does not grant it');
+  t.equal(advice.summary, 'the policy (/etc/manasvi/policy.json) does not grant it');
   t.equal(advice.snippet, null, 'nothing a policy entry could grant');
   t.match(advice.ungrantable, [
     { scope: 'access-filesystem read:/opt/runtime/lib', why: /runtime-protected/ },

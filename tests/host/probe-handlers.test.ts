@@ -61,3 +61,12 @@ t.test('while probing, the top level can read no file, reach no server and read 
   const launch = rt.audit.find({ type: 'launch' }) as { argv: string[] };
   t.ok(launch.argv.includes('--deny-read') && launch.argv.includes('--deny-net') && launch.argv.includes('--deny-write'), 'launched with nothing granted');
 });
+
+t.test('at call time, a tool the entry has no handler for fails with protocol_violation pointing to validate', async (t) => {
+  const rt = testRuntime(t);
+  const plugin = await rt.runtime.load(manifest('missing'), { allowDeclared: true });
+  await t.rejects(plugin.call('beta', {}), {
+    code: 'protocol_violation',
+    message: /the entry registers no handler for tool beta .*validate/,
+  });
+});

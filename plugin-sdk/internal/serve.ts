@@ -59,8 +59,10 @@ export async function serve(definition: PluginDefinition): Promise<never> {
       case 'welcome': {
         welcome = message;
         channel.maxFrameBytes = message.limits.maxFrameBytes;
-        const served = message.tools.filter((tool) => typeof definition.tools[tool] === 'function');
-        await channel.send({ type: 'tools.register', tools: served });
+        const handlers = Object.keys(definition.tools).filter((tool) => typeof definition.tools[tool] === 'function');
+        const served = message.tools.filter((tool) => handlers.includes(tool));
+        // Only the launched tools are registered; the full list lets the host name what is missing.
+        await channel.send({ type: 'tools.register', tools: served, handlers });
         break;
       }
       case 'call':

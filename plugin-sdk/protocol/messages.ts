@@ -22,7 +22,12 @@ export interface WelcomeGrants {
 
 // plugin → host
 export interface HelloMessage { type: 'hello'; token: string; protocol: number }
-export interface ToolsRegisterMessage { type: 'tools.register'; tools: string[] }
+/**
+ * `tools`: the launched tools this process serves (the host requires exactly the launched one).
+ * `handlers`: every tool the entry has a handler for, so the host can name what is missing;
+ * informational only, it registers nothing.
+ */
+export interface ToolsRegisterMessage { type: 'tools.register'; tools: string[]; handlers?: string[] }
 export type ResultMessage =
   | { type: 'result'; id: string; ok: true; value: unknown }
   | { type: 'result'; id: string; ok: false; error: WireErrorBody };

@@ -14,6 +14,7 @@ export const HelloSchema = v.strictObject({
 export const ToolsRegisterSchema = v.strictObject({
   type: v.literal('tools.register'),
   tools: v.pipe(v.array(shortText(64)), v.maxLength(256)),
+  handlers: v.optional(v.pipe(v.array(shortText(64)), v.maxLength(256))),
 });
 
 export const ResultSchema = v.variant('ok', [

@@ -33,6 +33,11 @@ export interface LaunchHandshakeOptions {
   onFailed(reason: HandshakeFailureReason): void;
   /** A registration naming anything but the launched tool: a protocol violation, not a handshake failure. */
   onViolation(violation: Violation): void;
+  /**
+   * Every handler the entry says it has (`tools.register`'s `handlers`), told before the
+   * registration is judged. What `validate` learns from; it registers nothing.
+   */
+  onHandlers?(handlers: readonly string[]): void;
   timers?: Timers;
 }
 
@@ -78,13 +83,17 @@ export class LaunchHandshake {
     });
   }
 
-  register(tools: string[]): void {
+  register(tools: string[], handlers?: string[]): void {
     if (this.awaiting !== 'register') return;
+    if (handlers) this.#o.onHandlers?.(handlers);
     if (tools.length !== 1 || tools[0] !== this.#o.tool) {
+      const launched = `registered [${tools.join(', ')}], launched for [${this.#o.tool}]`;
       return this.#o.onViolation({
         reason: 'unexpected_tools',
         type: 'tools.register',
-        detail: `registered [${tools.join(', ')}], launched for [${this.#o.tool}]`,
+        detail: tools.length === 0
+          ? `the entry registers no handler for tool ${this.#o.tool} (${launched}); run \`manasvi-plugins validate\` on the manifest to list every missing handler`
+          : launched,
       });
     }
     this.dispose();

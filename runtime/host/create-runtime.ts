@@ -16,6 +16,7 @@ import { packageOwnPaths } from '../package-root.ts';
 import { createSpawnPacer } from '../supervisor/spawn-pacer.ts';
 import { createToolPools } from './create-tool-pools.ts';
 import { type PluginHandle, RuntimePluginHandle } from './plugin-handle.ts';
+import { handlerIssues, probeHandlers } from './probe-handlers.ts';
 import { inspection, type PreparedPlugin, preparePlugin } from './prepare-plugin.ts';
 import { canonicalisePath } from '../scopes/canonicalise-path.ts';
 import { LoadsInFlight } from './loads-in-flight.ts';
@@ -109,6 +110,13 @@ export interface Runtime {
    * for (const tool of prepared.tools) console.log(tool.name, tool.argv.join(' '));
    */
   inspect(manifestPath: string, options?: LoadOptions): Promise<PreparedPlugin>;
+  /**
+   * Runs the plugin's bundle once with no permissions at all and checks that its entry
+   * registers a handler for exactly the declared tools (what `validate` does).
+   * @throws PluginRuntimeError `manifest_invalid` with one issue per missing (`tools.<name>`)
+   *   or undeclared (`entry`) handler, or naming `entry` when its top level throws or hangs.
+   */
+  checkHandlers(manifestPath: string): Promise<void>;
   /**
    * What `updatedManifestPath` asks for beyond the approved manifest: every scope an update
    * would widen, so an operator never widens a plugin silently. Both manifests are validated.
@@ -252,6 +260,18 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
       };
     },
     inspect: async (manifestPath, loadOptions = {}) => inspection(await prepare(manifestPath, loadOptions)),
+    async checkHandlers(manifestPath) {
+      const prepared = await prepare(manifestPath, { allowDeclared: true });
+      refuseIfClosed();
+      const probeLog = (line: string, launchId: string) => shielded(() => onLog({ plugin: prepared.manifest.name, tool: '(probe)', launchId, line }));
+      const handlers = await probeHandlers(prepared, { config, denoPath, processStorageDir, layers, tokens, audit, onLog: probeLog });
+      const issues = handlerIssues(prepared.tools.map((tool) => tool.name), handlers, prepared.entryPath);
+      if (issues.length > 0) {
+        throw new PluginRuntimeError('manifest_invalid', `the entry ${prepared.entryPath} does not register a handler for exactly the declared tools`, {
+          details: { manifestPath: prepared.manifestPath, issues },
+        });
+      }
+    },
     compare: (approved, updated) => widenedScopes(loadManifest(approved).manifest, loadManifest(updated).manifest),
     async load(manifestPath, loadOptions = {}) {
       const prepared = await prepare(manifestPath, loadOptions);

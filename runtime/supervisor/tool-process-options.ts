@@ -55,6 +55,8 @@ export interface ToolProcessOptions {
   audit: (fields: AuditFields) => void;
   onLog: (line: string, launchId: string) => void;
   onEvent?: (event: ProcessEvent, detail: { launchId: string; reason?: string }) => void;
+  /** The handlers the entry says it has, from its `tools.register` (see LaunchHandshake). */
+  onHandlers?: (handlers: readonly string[]) => void;
   /** A call stopped being in flight (result, timeout or cancel), before its caller hears of it. */
   onSettled?: () => void;
 }

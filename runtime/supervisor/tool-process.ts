@@ -82,6 +82,7 @@ export class ToolProcess {
       onRegistered: () => this.#onRegistered(),
       onFailed: (reason) => this.#handshakeFailed(reason),
       onViolation: (violation) => this.#onViolation(violation, false),
+      onHandlers: (handlers) => options.onHandlers?.(handlers),
     });
     this.#secrets = new SecretRequests({
       plugin: options.plugin,
@@ -145,7 +146,7 @@ export class ToolProcess {
       ...dispatchByType(
         {
           hello: (message) => this.#handshake.hello(message.token, message.protocol),
-          'tools.register': (message) => this.#handshake.register(message.tools),
+          'tools.register': (message) => this.#handshake.register(message.tools, message.handlers),
           result: (message) => this.#calls.settle(message),
           'secret.get': (message) => void this.#secrets.admitted(message),
           'shutdown.ack': () => this.#acked?.(),

@@ -72,3 +72,15 @@ t.test('validate names a tool sandbox that asks for more than the manifest decla
 t.test('validate without a manifest is a usage error', async (t) => {
   expectExit(t, await runCli(['validate']), 2);
 });
+
+t.test('validate --json reports handler issues per manifest, for several manifests at once', async (t) => {
+  const missing = path.join(REPO_ROOT, 'tests/fixtures/plugins/handler-probe/manifest-missing.json');
+  const undeclared = path.join(REPO_ROOT, 'tests/fixtures/plugins/handler-probe/manifest-undeclared.json');
+  const result = await runCli(['validate', exampleManifest('echo'), missing, undeclared, '--json']);
+  expectExit(t, result, 1);
+  const out = jsonOut(result) as ValidateOutput;
+  t.equal(out.ok, false);
+  t.same(out.manifests.map((report) => report.ok), [true, false, false]);
+  t.match(out.manifests[1]!.issues, [{ path: 'tools.beta', message: /registers no handler for it/ }]);
+  t.match(out.manifests[2]!.issues, [{ path: 'entry', message: /registers a handler for `gamma`, which the manifest does not declare/ }]);
+});

@@ -30,15 +30,17 @@ async function validateOne(runtime: Runtime, manifest: string): Promise<Manifest
     loadManifest(manifest);
     // Then what loading adds: each tool sandbox within the declared capabilities, and a
     // bundle whose imports stay inside the plugin folder. Everything declared is assumed
-    // granted here, because whether the policy grants it is for `inspect`, not validity;
-    // nothing is launched.
+    // granted here, because whether the policy grants it is for `inspect`, not validity.
     const prepared = await runtime.inspect(manifest, { allowDeclared: true });
+    // Last, the entry's handlers against the declared tools: the bundle runs once in a
+    // tool process with no permissions at all, bounded by the handshake deadline.
+    await runtime.checkHandlers(manifest);
     const { name, version } = prepared.manifest;
     const tools = prepared.tools.length;
     return {
       manifest,
       ok: true,
-      summary: `${name} ${version}: ${tools} tool${tools === 1 ? '' : 's'}, bundle confined to the plugin folder`,
+      summary: `${name} ${version}: ${tools} tool${tools === 1 ? '' : 's'}, bundle confined to the plugin folder, a handler for each`,
       issues: [],
     };
   } catch (error) {

@@ -264,7 +264,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
       const prepared = await prepare(manifestPath, { allowDeclared: true });
       refuseIfClosed();
       const probeLog = (line: string, launchId: string) => shielded(() => onLog({ plugin: prepared.manifest.name, tool: '(probe)', launchId, line }));
-      const handlers = await probeHandlers(prepared, { config, denoPath, processStorageDir, layers, tokens, audit, onLog: probeLog });
+      const handlers = await probeHandlers(prepared, { config, denoPath, processStorageDir, layers: layerDetection.now(), tokens, audit, onLog: probeLog });
       const issues = handlerIssues(prepared.tools.map((tool) => tool.name), handlers, prepared.entryPath);
       if (issues.length > 0) {
         throw new PluginRuntimeError('manifest_invalid', `the entry ${prepared.entryPath} does not register a handler for exactly the declared tools`, {

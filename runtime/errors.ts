@@ -12,6 +12,7 @@ import type { SchemaIssue } from './schema-issues.ts';
 
 /** Every code a {@link PluginRuntimeError} can carry, with what it means. */
 export const ERROR_CODES = {
+  manifest_not_found: 'no manifest at the path given (a folder stands for its manifest.json); `details.manifestPath` is the absolute path looked for',
   manifest_invalid: 'the manifest failed validation; `details.issues` names each field',
   config_invalid: 'deno-launch.json or a runtime option failed validation',
   policy_invalid: 'the operator policy failed validation; `details.issues` names each field',
@@ -50,6 +51,8 @@ type Issues = { issues: SchemaIssue[] };
  * `Record<string, unknown>`.
  */
 export interface ErrorDetailsByCode {
+  /** The absolute path looked for: the path given, or `<folder>/manifest.json` for a folder. */
+  manifest_not_found: { manifestPath: string };
   /** From the manifest file (`manifestPath`) or a tool's sandbox check (`tool`). */
   manifest_invalid: Issues & { manifestPath?: string; tool?: string };
   config_invalid: Issues & { source: string };

@@ -1,4 +1,6 @@
-import * as v from 'valibot';
+import type * as v from 'valibot';
+import { printableText } from './printable-text.ts';
+import { unknownKeyMessage } from './unknown-key-hint.ts';
 
 /** One validation problem, with the dotted path of the field it concerns. */
 export interface SchemaIssue {
@@ -8,17 +10,56 @@ export interface SchemaIssue {
   received: string;
 }
 
-/** Flattens valibot issues into field paths a person can act on ("tools.echo.sandbox.network"). */
-export function toSchemaIssues(issues: readonly v.BaseIssue<unknown>[]): SchemaIssue[] {
-  return issues.map((issue) => ({
-    path: issue.path?.map((item) => String(item.key)).join('.') || '(root)',
-    message: issue.message,
-    expected: issue.expected,
-    received: issue.received,
-  }));
+/** What an issue line is made from: any issue with a path and a message (schema or argument issues). */
+export interface IssueLike {
+  path: string;
+  message: string;
+  received?: string;
 }
 
-/** "path: message" lines, for error messages. */
-export function describeSchemaIssues(issues: readonly SchemaIssue[]): string {
-  return issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ');
+/** valibot's words for a missing key, said plainly. */
+function missingKeyMessage(issue: v.BaseIssue<unknown>): string | undefined {
+  const last = issue.path?.at(-1);
+  if (issue.kind !== 'schema' || issue.input !== undefined || last?.type !== 'object' || !('origin' in last) || last.origin !== 'key') {
+    return undefined;
+  }
+  return `missing required key ${JSON.stringify(String(last.key))}`;
+}
+
+/**
+ * Flattens valibot issues into field paths a person can act on ("tools.echo.sandbox.network").
+ * Given the schema that was checked, an unknown key in a strict object is reported with the
+ * keys valid there and the closest of them. Messages and received values are made printable:
+ * they quote the input.
+ *
+ * @param issues valibot's issues
+ * @param schema the schema the input was checked against, for unknown-key hints
+ */
+export function toSchemaIssues(issues: readonly v.BaseIssue<unknown>[], schema?: v.GenericSchema): SchemaIssue[] {
+  return issues.map((issue) => {
+    const missing = missingKeyMessage(issue);
+    return {
+      path: printableText(issue.path?.map((item) => String(item.key)).join('.') || '(root)'),
+      message: printableText((schema && unknownKeyMessage(schema, issue)) ?? missing ?? issue.message),
+      expected: issue.expected,
+      received: missing === undefined ? printableText(issue.received) : '',
+    };
+  });
+}
+
+/** "path: message (received …)": one issue on one line (a JSON excerpt adds its own indented lines). */
+export function describeIssue(issue: IssueLike): string {
+  const received = issue.received && !issue.message.includes(issue.received) ? ` (received ${issue.received})` : '';
+  return `${issue.path}: ${issue.message}${received}`;
+}
+
+/**
+ * An error message for a list of issues: a summary line ("manifest m.json has 2 problems:")
+ * and one indented line per issue, so a message printed as it is reads one line per issue.
+ *
+ * @param subject what was checked, e.g. "manifest /srv/notes/manifest.json"
+ */
+export function describeSchemaIssues(subject: string, issues: readonly IssueLike[]): string {
+  const count = `${issues.length} problem${issues.length === 1 ? '' : 's'}`;
+  return [`${subject} has ${count}:`, ...issues.map((issue) => `  ${describeIssue(issue)}`)].join('\n');
 }

@@ -17,13 +17,11 @@ export function toWireError(error: unknown): WireError {
   return { code: 'internal_error', message: error instanceof Error ? error.message : String(error) };
 }
 
-/** "error [code]: message" and one indented line per field issue. */
+/**
+ * "error [code]: message". An error with field issues already lists them in its message,
+ * one indented line each after a summary, so they are not printed again.
+ */
 export function formatError(error: unknown): string {
   const { code, message } = toWireError(error);
-  const lines = [`error [${code}]: ${message}`];
-  for (const issue of issuesOf(error)) {
-    const received = issue.received && !issue.message.includes(issue.received) ? ` (received ${issue.received})` : '';
-    lines.push(`  ${issue.path}: ${issue.message}${received}`);
-  }
-  return `${lines.join('\n')}\n`;
+  return `error [${code}]: ${message}\n`;
 }

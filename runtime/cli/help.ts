@@ -44,6 +44,7 @@ Commands:
   inspect <manifest>       show grants, refusals and the exact Deno argv of each tool
   demo                     run the example plugins, rogue ones included (npm start)
 
+<manifest> is a plugin's manifest.json, or its folder.
 Run "manasvi-plugins <command> --help" for a command's options.
 `,
   call: `Usage: manasvi-plugins call <manifest> <tool> [options]

@@ -78,8 +78,8 @@ export const DEFAULT_LAUNCH_CONFIG_PATH = packagePath('deno-launch.json');
 export function parseLaunchConfig(input: unknown, source = 'deno-launch.json'): LaunchConfig {
   const result = v.safeParse(LaunchConfigSchema, input);
   if (!result.success) {
-    const issues = toSchemaIssues(result.issues);
-    throw new PluginRuntimeError('config_invalid', `${source} is invalid: ${describeSchemaIssues(issues)}`, {
+    const issues = toSchemaIssues(result.issues, LaunchConfigSchema);
+    throw new PluginRuntimeError('config_invalid', describeSchemaIssues(source, issues), {
       details: { source, issues },
     });
   }

@@ -1,4 +1,6 @@
 import { PluginRuntimeError } from '../errors.ts';
+import { printableText } from '../printable-text.ts';
+import { describeSchemaIssues } from '../schema-issues.ts';
 import { networkGrantCovers } from '../scopes/network-scope.ts';
 import { pathContains } from '../scopes/path-scope.ts';
 import type { Grants } from './grants.ts';
@@ -52,13 +54,13 @@ export function computeToolGrants(
   if (undeclared.length > 0) {
     const issues = undeclared.map(({ field, entry }) => ({
       path: `tools.${toolName}.sandbox.${field}`,
-      message: `"${entry}" is not declared in the plugin's capabilities`,
+      message: `"${printableText(entry)}" is not declared in the plugin's capabilities`,
       expected: null,
       received: entry,
     }));
     throw new PluginRuntimeError(
       'manifest_invalid',
-      `tool "${toolName}" sandbox is wider than the plugin's capabilities: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+      describeSchemaIssues(`the sandbox of tool "${toolName}"`, issues),
       { details: { tool: toolName, issues } },
     );
   }

@@ -6,6 +6,7 @@ import type { Manifest } from '../manifest/manifest-schema.ts';
 import type { ToolPool } from '../supervisor/tool-pool.ts';
 import type { ToolStateEvent } from './create-tool-pools.ts';
 import type { PluginPlan, PreparedTool } from './prepare-plugin.ts';
+import { describeSchemaIssues } from '../schema-issues.ts';
 
 /** Per-call options for {@link PluginHandle.call}. */
 export interface CallOptions {
@@ -138,7 +139,7 @@ export class RuntimePluginHandle extends EventEmitter<{ state: [ToolStateEvent] 
     if (issues.length > 0) {
       throw new PluginRuntimeError(
         'invalid_arguments',
-        `arguments for ${this.name}/${tool} are invalid: ${issues.map((i) => `${i.path} ${i.message}`).join('; ')}`,
+        describeSchemaIssues(`the call of ${this.name}/${tool}`, issues),
         { details: { issues } },
       );
     }

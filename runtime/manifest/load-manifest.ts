@@ -1,7 +1,9 @@
-import { realpathSync, statSync } from 'node:fs';
+import { lstatSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import * as v from 'valibot';
 import { PluginRuntimeError } from '../errors.ts';
+import { jsonErrorMessage, parseJson } from '../parse-json.ts';
+import { printableText } from '../printable-text.ts';
 import { describeSchemaIssues, type SchemaIssue, toSchemaIssues } from '../schema-issues.ts';
 import { pathContains } from '../scopes/path-scope.ts';
 import { type ArgumentValidator, createInputSchemaCompiler, ManifestBudgetExceeded } from './input-validator.ts';
@@ -30,11 +32,55 @@ export interface LoadedManifest {
   inputValidators: ReadonlyMap<string, ArgumentValidator>;
 }
 
+/** What a folder given instead of a manifest stands for. */
+const MANIFEST_FILE_NAME = 'manifest.json';
+
 function invalid(manifestPath: string, issues: SchemaIssue[], cause?: unknown): PluginRuntimeError {
-  return new PluginRuntimeError(
-    'manifest_invalid',
-    `manifest ${manifestPath} is invalid: ${describeSchemaIssues(issues)}`,
-    { details: { manifestPath, issues }, cause },
+  return new PluginRuntimeError('manifest_invalid', describeSchemaIssues(`manifest ${printableText(manifestPath)}`, issues), {
+    details: { manifestPath, issues },
+    cause,
+  });
+}
+
+function isMissing(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+/** Canonical form of `file`; a path that does not exist is `manifest_not_found` naming `shown`. */
+function canonicalOrNotFound(file: string, shown: string, hint: string): string {
+  try {
+    return realpathSync(file);
+  } catch (cause) {
+    if (!isMissing(cause)) throw cause;
+    let dangling = false;
+    try {
+      dangling = lstatSync(file).isSymbolicLink();
+    } catch {
+      // Not there at all.
+    }
+    const why = dangling ? 'it is a symlink whose target does not exist' : hint;
+    throw new PluginRuntimeError('manifest_not_found', `no manifest at ${printableText(shown)}: ${why}`, {
+      details: { manifestPath: shown },
+      cause,
+    });
+  }
+}
+
+/**
+ * The canonical manifest a path names: the file itself (symlinks followed), or the
+ * `manifest.json` of a folder. Only `realpath` and `stat` look at the path, never `open`,
+ * so a FIFO or device is left for {@link readRegularFile} to refuse without blocking.
+ */
+function resolveManifestFile(manifestFile: string): string {
+  const given = path.resolve(manifestFile);
+  const canonical = canonicalOrNotFound(given, given, `nothing there; give the path of a plugin's ${MANIFEST_FILE_NAME} or of its folder`);
+  if (!statSync(canonical).isDirectory()) return canonical;
+  const inside = path.join(given, MANIFEST_FILE_NAME);
+  return canonicalOrNotFound(
+    path.join(canonical, MANIFEST_FILE_NAME),
+    inside,
+    `the folder ${printableText(given)} has no ${MANIFEST_FILE_NAME}`,
   );
 }
 
@@ -51,7 +97,7 @@ export function parseManifest(input: unknown, manifestPath = 'manifest.json'): M
   }
   const reserved = reservedKeyIssues(tools, 'tools');
   const result = v.safeParse(ManifestSchema, input);
-  const issues = [...reserved, ...(result.success ? [] : toSchemaIssues(result.issues))];
+  const issues = [...reserved, ...(result.success ? [] : toSchemaIssues(result.issues, ManifestSchema))];
   if (issues.length > 0 || !result.success) throw invalid(manifestPath, issues);
   return result.output;
 }
@@ -59,23 +105,27 @@ export function parseManifest(input: unknown, manifestPath = 'manifest.json'): M
 /**
  * Reads, validates and resolves a plugin manifest.
  *
- * @throws PluginRuntimeError `manifest_invalid` naming every bad field (a manifest that
- * is not a regular file or is over {@link MAX_MANIFEST_BYTES}, JSON syntax, schema, an
- * entry outside the plugin folder or not a regular file, a tool input schema that does
- * not compile, is over its limits, or holds a pattern RE2 cannot run).
- * @param manifestFile the manifest's path (relative to the current folder)
+ * @throws PluginRuntimeError `manifest_not_found` naming the absolute path looked for;
+ * `manifest_invalid` naming every bad field (a manifest that is not a regular file or is
+ * over {@link MAX_MANIFEST_BYTES}, JSON syntax by line and column, schema — an unknown key
+ * with the keys valid there —, an entry outside the plugin folder, missing (its absolute
+ * path named) or not a regular file, a tool input schema that does not compile, is over
+ * its limits, or holds a pattern RE2 cannot run).
+ * @param manifestFile the manifest's path (relative to the current folder), or the plugin's
+ * folder, which stands for its `manifest.json`
  * @returns the manifest with its canonical paths and one argument validator per tool
  * @example
  * const { manifest, entryPath } = loadManifest('plugins/notes/manifest.json');
  */
 export function loadManifest(manifestFile: string, options: { validatorCacheDir?: string } = {}): LoadedManifest {
-  let manifestPath: string;
+  let manifestPath = path.resolve(manifestFile);
   let raw: unknown;
   try {
-    manifestPath = realpathSync(path.resolve(manifestFile));
-    raw = JSON.parse(readRegularFile(manifestPath, MAX_MANIFEST_BYTES));
+    manifestPath = resolveManifestFile(manifestFile);
+    raw = parseJson(readRegularFile(manifestPath, MAX_MANIFEST_BYTES));
   } catch (cause) {
-    throw invalid(manifestFile, [issue('(root)', `cannot read manifest: ${(cause as Error).message}`)], cause);
+    if (cause instanceof PluginRuntimeError) throw cause;
+    throw invalid(manifestPath, [issue('(root)', jsonErrorMessage(cause, 'cannot read manifest'))], cause);
   }
   const manifest = parseManifest(raw, manifestPath);
   const pluginDir = path.dirname(manifestPath);
@@ -93,8 +143,10 @@ export function loadManifest(manifestFile: string, options: { validatorCacheDir?
         const stats = statSync(entryPath);
         if (!stats.isFile()) issues.push(issue('entry', `a regular file (it is ${fileKind(stats)})`, manifest.entry));
       }
-    } catch {
-      issues.push(issue('entry', 'an existing file', manifest.entry));
+    } catch (cause) {
+      const where = printableText(entryPath);
+      const why = isMissing(cause) ? `no file at ${where}` : `cannot resolve ${where}: ${printableText((cause as Error).message)}`;
+      issues.push(issue('entry', `${why} (entry is resolved against the manifest's folder)`, manifest.entry));
     }
   }
 

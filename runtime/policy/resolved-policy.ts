@@ -1,7 +1,9 @@
 import path from 'node:path';
 import * as v from 'valibot';
 import { PluginRuntimeError } from '../errors.ts';
+import { jsonErrorMessage, parseJson } from '../parse-json.ts';
 import { readRegularFile } from '../manifest/read-regular-file.ts';
+import { printableText } from '../printable-text.ts';
 import { reservedKeyIssues } from '../manifest/reserved-keys.ts';
 import { describeSchemaIssues, toSchemaIssues } from '../schema-issues.ts';
 import { canonicalisePath } from '../scopes/canonicalise-path.ts';
@@ -27,6 +29,12 @@ export interface ResolvedPolicy {
   deny: { paths: string[]; hosts: string[] };
 }
 
+/** "policy option", "policy.json", or "policy /etc/…/hosts.json": never "policy policy …". */
+function policySubject(source: string): string {
+  const shown = printableText(source);
+  return shown.startsWith('policy') ? shown : `policy ${shown}`;
+}
+
 /**
  * Validates a policy object and canonicalises its paths against `baseDir`.
  * @throws PluginRuntimeError `policy_invalid` naming each bad field.
@@ -36,8 +44,8 @@ export function resolvePolicy(input: PolicyInput | unknown, baseDir: string, sou
   const reserved = reservedKeyIssues(pluginEntries, 'plugins');
   const result = v.safeParse(PolicySchema, input);
   if (!result.success || reserved.length > 0) {
-    const issues = [...reserved, ...(result.success ? [] : toSchemaIssues(result.issues))];
-    throw new PluginRuntimeError('policy_invalid', `${source} is invalid: ${describeSchemaIssues(issues)}`, {
+    const issues = [...reserved, ...(result.success ? [] : toSchemaIssues(result.issues, PolicySchema))];
+    throw new PluginRuntimeError('policy_invalid', describeSchemaIssues(policySubject(source), issues), {
       details: { source, issues },
     });
   }
@@ -60,13 +68,21 @@ export function resolvePolicy(input: PolicyInput | unknown, baseDir: string, sou
   };
 }
 
-/** Reads a policy file; relative paths in it resolve against the file's folder. */
+/**
+ * Reads a policy file; relative paths in it resolve against the file's folder.
+ * @throws PluginRuntimeError `policy_invalid` naming each bad field, or why the file cannot
+ * be read (a JSON syntax error by line and column, with the line and a caret).
+ */
 export function loadPolicyFile(file: string): ResolvedPolicy {
   let raw: unknown;
   try {
-    raw = JSON.parse(readRegularFile(file, MAX_POLICY_BYTES));
+    raw = parseJson(readRegularFile(file, MAX_POLICY_BYTES));
   } catch (cause) {
-    throw new PluginRuntimeError('policy_invalid', `cannot read policy ${file}: ${(cause as Error).message}`, { cause });
+    const issues = [{ path: '(root)', message: jsonErrorMessage(cause, 'cannot read policy'), expected: null, received: '' }];
+    throw new PluginRuntimeError('policy_invalid', describeSchemaIssues(policySubject(file), issues), {
+      details: { source: file, issues },
+      cause,
+    });
   }
   return resolvePolicy(raw, path.dirname(path.resolve(file)), file);
 }

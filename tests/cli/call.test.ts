@@ -28,6 +28,25 @@ t.test('call --json with invalid arguments prints {"ok":false,"error":{code,mess
   t.equal(out.error['code'], 'invalid_arguments');
 });
 
+t.test('call prints each manifest issue on one line, once, and --json keeps them in the message', async (t) => {
+  const dir = t.testdir({});
+  stage(path.dirname(exampleManifest('echo')), dir);
+  const manifest = path.join(dir, 'manifest.json');
+  const parsed = JSON.parse(readFileSync(manifest, 'utf8'));
+  writeFileSync(manifest, JSON.stringify({ ...parsed, name: 'Not A Name', colour: 'red' }));
+
+  const text = await runCli(['call', manifest, 'echo']);
+  expectExit(t, text, 1);
+  const lines = text.stderr.trimEnd().split('\n');
+  t.match(lines[0], /^error \[manifest_invalid\]: manifest .*manifest\.json has 2 problems:$/);
+  t.same(lines.slice(1).map((line) => line.split(':')[0]).sort(), ['  colour', '  name'], 'one line per issue');
+
+  const json = jsonOut(await runCli(['call', manifest, 'echo', '--json'])) as { error: { code: string; message: string } };
+  t.equal(json.error.code, 'manifest_invalid');
+  t.match(json.error.message, /\n {2}colour: unknown key "colour"\. Valid keys here: /);
+  t.match(json.error.message, /\n {2}name: /);
+});
+
 t.test('call exits 1 with tool_failed when Deno refuses what a tool tries', async (t) => {
   const server = await startLoopbackServer(t);
   // The fetcher is granted only its placeholder port; the test server's port is another.

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { exampleManifest, REPO_ROOT, stage } from '../helpers/fixtures.ts';
@@ -83,4 +83,47 @@ t.test('validate --json reports handler issues per manifest, for several manifes
   t.same(out.manifests.map((report) => report.ok), [true, false, false]);
   t.match(out.manifests[1]!.issues, [{ path: 'tools.beta', message: /registers no handler for it/ }]);
   t.match(out.manifests[2]!.issues, [{ path: 'entry', message: /registers a handler for `gamma`, which the manifest does not declare/ }]);
+});
+
+t.test('validate says which key was meant for an unknown one, once per issue', async (t) => {
+  const dir = t.testdir({});
+  stage(path.dirname(exampleManifest('echo')), dir);
+  const manifest = path.join(dir, 'manifest.json');
+  const parsed = JSON.parse(readFileSync(manifest, 'utf8'));
+  parsed.capabilities['access-network-all'] = ['example.com'];
+  writeFileSync(manifest, JSON.stringify(parsed));
+  const result = await runCli(['validate', manifest]);
+  expectExit(t, result, 1);
+  const lines = result.stdout.trimEnd().split('\n');
+  t.equal(lines.length, 2, 'a header and one line for the one issue');
+  t.match(lines[1], /^ {2}capabilities\.access-network-all: unknown key "access-network-all": did you mean "access-network"\? Valid keys here: provide-tools, access-network/);
+  const json = jsonOut(await runCli(['validate', manifest, '--json'])) as ValidateOutput;
+  t.match(json.manifests[0]!.issues, [{ path: 'capabilities.access-network-all', message: /did you mean "access-network"/ }]);
+});
+
+t.test('validate takes a plugin folder for its manifest.json, and names <folder>/manifest.json when it has none', async (t) => {
+  expectExit(t, await runCli(['validate', path.dirname(exampleManifest('echo'))]), 0);
+  const dir = t.testdir({ empty: {} });
+  const result = await runCli(['validate', path.join(dir, 'empty'), path.join(dir, 'missing.json')]);
+  expectExit(t, result, 1);
+  t.match(result.stdout, new RegExp(`^ {2}\\(root\\): manifest_not_found: no manifest at ${path.join(dir, 'empty', 'manifest.json')}: `, 'm'));
+  t.match(result.stdout, new RegExp(`^ {2}\\(root\\): manifest_not_found: no manifest at ${path.join(dir, 'missing.json')}: `, 'm'));
+  t.notMatch(result.stdout, /ENOENT|EISDIR/);
+});
+
+t.test('validate places a JSON syntax error by line and column, with the line and a caret', async (t) => {
+  const dir = t.testdir({ 'manifest.json': '{\n  "name": "x",\n  "version": "1.0.0",,\n}\n' });
+  const result = await runCli(['validate', path.join(dir, 'manifest.json')]);
+  expectExit(t, result, 1);
+  t.match(result.stdout, /^ {2}\(root\): not valid JSON at line 3, column 22: expected a double-quoted property name, found ','\n {4}3 \| {3}"version": "1\.0\.0",,\n {6}\| {22}\^\n/m);
+});
+
+t.test('validate names the absolute path a missing entry was looked for at', async (t) => {
+  const dir = t.testdir({});
+  stage(path.dirname(exampleManifest('echo')), dir);
+  const manifest = path.join(dir, 'manifest.json');
+  writeFileSync(manifest, JSON.stringify({ ...JSON.parse(readFileSync(manifest, 'utf8')), entry: 'main.ts' }));
+  const result = await runCli(['validate', manifest]);
+  expectExit(t, result, 1);
+  t.match(result.stdout, new RegExp(`^ {2}entry: no file at ${realpathSync(dir)}/main\\.ts`, 'm'));
 });

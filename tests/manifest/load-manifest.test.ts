@@ -55,9 +55,9 @@ t.test('loadManifest refuses a manifest that is not JSON, at the root', async (t
   t.match(loadIssues(path.join(dir, 'manifest.json')), [{ path: '(root)' }]);
 });
 
-t.test('loadManifest refuses a manifest file that does not exist', async (t) => {
+t.test('loadManifest refuses a manifest file that does not exist with manifest_not_found', async (t) => {
   const dir = t.testdir({});
-  t.throws(() => loadManifest(path.join(dir, 'manifest.json')), { code: 'manifest_invalid' });
+  t.throws(() => loadManifest(path.join(dir, 'manifest.json')), { code: 'manifest_not_found' });
 });
 
 t.test('loadManifest refuses an absolute entry', async (t) => {

@@ -4,6 +4,7 @@ import t from 'tap';
 import { createRuntime } from '../../runtime/index.ts';
 import { loadPolicyFile, resolvePolicy } from '../../runtime/policy/resolved-policy.ts';
 import type { SchemaIssue } from '../../runtime/schema-issues.ts';
+import { issuesOf } from '../helpers/schema-issues.ts';
 
 /** The issue paths of the policy_invalid error `run` throws. */
 function issuePaths(run: () => unknown): string[] {
@@ -52,6 +53,21 @@ t.test('a policy file that is not JSON, or missing, is policy_invalid', async (t
   t.throws(() => loadPolicyFile(path.join(dir, 'broken.json')), { code: 'policy_invalid' });
   t.throws(() => loadPolicyFile(path.join(dir, 'missing.json')), { code: 'policy_invalid' });
   t.same(issuePaths(() => loadPolicyFile(path.join(dir, 'bad.json'))), ['plugins.echo.access-network']);
+});
+
+t.test('an unknown policy key names the keys valid there and the one meant', async (t) => {
+  const issues = issuesOf(() => resolvePolicy({ plugins: { echo: { 'access-networks': [], limits: { heap: 1 } } } }, '/'), 'policy_invalid');
+  t.match(issues, [
+    { path: 'plugins.echo.limits.heap', message: /did you mean "heapMb"\?/ },
+    { path: 'plugins.echo.access-networks', message: /did you mean "access-network"\?.*provide-tools, access-network, access-secret, access-filesystem, limits/ },
+  ]);
+});
+
+t.test('a policy file with a JSON syntax error names its line and column', async (t) => {
+  const dir = t.testdir({ 'policy.json': '{\n  "plugins": {\n    "echo": { "provide-tools": true, }\n  }\n}\n' });
+  const [issue] = issuesOf(() => loadPolicyFile(path.join(dir, 'policy.json')), 'policy_invalid');
+  t.match(issue, { path: '(root)', message: /^not valid JSON at line 3, column 36: a trailing comma/ });
+  t.match(issue?.message, /\n {4}3 \| {5}"echo": \{ "provide-tools": true, \}\n/);
 });
 
 t.test("relative paths in a policy file resolve against the file's folder and are canonicalised", async (t) => {

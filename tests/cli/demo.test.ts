@@ -101,7 +101,7 @@ t.test('demo prints each row\'s time and the total elapsed time, and blocked rea
     ['spawn_process:', 'Requires run access to "/bin/sh"'],
     ['import_outside:', 'outside-every-plugin.js"'],
     ['peek:', 'secret API_KEY is not named by the sandbox of secrets/peek'],
-    ['read_note "../', '/name must match pattern "^[A-Za-z0-9_-]{1,64}$"'],
+    ['read_note "../', '/name: must match pattern "^[A-Za-z0-9_-]{1,64}$"'],
     ['load (static import', `rogue-import${path.sep}plugin.ts refused: it leaves the plugin folder`],
     ['load under the policy', 'not granted: the policy (policy option) does not grant it'],
   ];

@@ -128,7 +128,7 @@ type ExclusiveDetailsByCode = {
 /** The details of an error with code `C` (any code: the union of them all). */
 export type ErrorDetails<C extends ErrorCode = ErrorCode> = ExclusiveDetailsByCode[C];
 
-/** How an operator could grant what a sandbox was refused (see `policy/grant-advice.ts`). */
+/** How an operator could grant what a sandbox was refused (see `grants/grant-advice.ts`). */
 export interface GrantAdvice {
   /** The policy in force (its file), or null when none was given. */
   policy: string | null;

@@ -1,6 +1,6 @@
 import { bundlePlugin } from '../bundle/bundle-plugin.ts';
 import { isPluginRuntimeError, PluginRuntimeError } from '../errors.ts';
-import { grantAdvice } from '../policy/grant-advice.ts';
+import { grantAdvice } from '../grants/grant-advice.ts';
 import type { LaunchConfig } from '../config/launch-config.ts';
 import { computeGrants, declaredScopes, type GrantPolicy, type ResolvedCapabilities } from '../grants/compute-grants.ts';
 import type { GrantDecision, Grants } from '../grants/grants.ts';

@@ -1,4 +1,4 @@
-import type { GrantDecision } from '../grants/grants.ts';
+import type { GrantDecision } from './grants.ts';
 import type { GrantAdvice } from '../errors.ts';
 
 /** Rules no policy entry can overturn: the runtime's own paths, `/proc`, and the policy's own denies. */

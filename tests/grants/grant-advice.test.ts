@@ -1,6 +1,6 @@
 import t from 'tap';
 import { computeGrants, type ResolvedCapabilities } from '../../runtime/grants/compute-grants.ts';
-import { grantAdvice } from '../../runtime/policy/grant-advice.ts';
+import { grantAdvice } from '../../runtime/grants/grant-advice.ts';
 import { resolvePolicy } from '../../runtime/policy/resolved-policy.ts';
 
 const declared: ResolvedCapabilities = {

@@ -5,7 +5,7 @@ import { isPluginRuntimeError, PluginRuntimeError } from '../errors.ts';
 import { type Grants, NO_GRANTS } from '../grants/grants.ts';
 import type { TokenRegistry } from '../handshake/token-registry.ts';
 import { buildDenoArgv } from '../launch/deno-argv.ts';
-import { type OsLayers, wrapCommand } from '../launch/os-limits.ts';
+import { type OsLayers, toolCommand } from '../launch/os-limits.ts';
 import { ToolProcess } from '../supervisor/tool-process.ts';
 import type { SchemaIssue } from '../schema-issues.ts';
 import type { PreparedPlugin } from './prepare-plugin.ts';
@@ -50,7 +50,8 @@ export async function probeHandlers(prepared: PreparedPlugin, deps: ProbeDeps): 
     tool,
     grants: NO_GRANTS,
     argv,
-    command: wrapCommand(deps.layers, { ...prepared.limits, isolateNetwork: true }, deps.denoPath, argv),
+    // The same command every tool process gets for these grants: no network, so its own empty network namespace.
+    command: toolCommand(deps.layers, prepared.limits, deps.denoPath, NO_GRANTS, argv),
     storageRoot: deps.processStorageDir,
     rssMb: prepared.limits.rssMb,
     config: deps.config,

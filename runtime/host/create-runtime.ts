@@ -11,7 +11,7 @@ import { isPluginRuntimeError, PluginRuntimeError } from '../errors.ts';
 import type { GrantDecision } from '../grants/grants.ts';
 import { TokenRegistry } from '../handshake/token-registry.ts';
 import { checkDenoVersion, resolveDenoPath } from '../launch/deno-binary.ts';
-import { detectOsLayersInBackground, type OsLayers, toolCommand } from '../launch/os-limits.ts';
+import { detectOsLayersInBackground, toolCommand } from '../launch/os-limits.ts';
 import { packageOwnPaths } from '../package-root.ts';
 import { createSpawnPacer } from '../supervisor/spawn-pacer.ts';
 import { createToolPools } from './create-tool-pools.ts';
@@ -281,9 +281,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
       let handle: RuntimePluginHandle | undefined;
       const pools = createToolPools(prepared, {
         config,
-        denoPath,
         processStorageDir,
-        layers: layerDetection.now(),
         pacer,
         tokens,
         capabilityTokens,

@@ -7,7 +7,6 @@ import type { LaunchConfig } from '../config/launch-config.ts';
 import { checkGrantedTrees } from '../grants/check-granted-trees.ts';
 import { octalMode, SetIdSweeper } from '../grants/setid-sweep.ts';
 import type { TokenRegistry } from '../handshake/token-registry.ts';
-import type { OsLayers } from '../launch/os-limits.ts';
 import type { SpawnPacer } from '../supervisor/spawn-pacer.ts';
 import { ToolPool } from '../supervisor/tool-pool.ts';
 import { ToolProcess } from '../supervisor/tool-process.ts';
@@ -22,13 +21,10 @@ export interface ToolStateEvent {
   reason?: string;
 }
 
-
 export interface ToolPoolDeps {
   config: LaunchConfig;
-  denoPath: string;
   /** Where each tool process gets its own DENO_DIR, created at spawn and removed at exit. */
   processStorageDir: string;
-  layers: OsLayers;
   pacer: SpawnPacer;
   tokens: TokenRegistry;
   capabilityTokens: CapabilityTokens;

@@ -42,6 +42,7 @@ Commands:
   call <manifest> <tool>   run one tool and print its result
   validate <manifest>...   check manifests (schema, tool sandboxes, confined bundle)
   inspect <manifest>       show grants, refusals and the exact Deno argv of each tool
+  init <folder>            scaffold a plugin that validates and runs at once
   demo                     run the example plugins, rogue ones included (npm start)
 
 <manifest> is a plugin's manifest.json, or its folder.
@@ -61,6 +62,24 @@ Options:
   -h, --help         show this help
 
 Exit status: 0 the call succeeded, 1 it failed, 2 usage error.
+`,
+  init: `Usage: manasvi-plugins init <folder> [options]
+
+Scaffolds a plugin in <folder> (created if missing; an existing one must be empty,
+nothing is ever overwritten): manifest.json with its $schema, plugin.ts with one typed
+tool handler, deno.json and tsconfig.json that map manasvi-plugins/plugin-sdk for
+\`deno check\` and \`tsc\`, plugin.test.mjs for \`node --test\`, and a README. It
+validates and runs as written; it prints the next three commands.
+
+Options:
+  --name N           the plugin name (default: from the folder's name); [a-z0-9-]{1,64}
+  --tool T           the tool's name (default hello); [a-z][a-z0-9_-]{0,63}
+  --capability NAME  also declare access-filesystem (./data), access-network or
+                     access-secret (API_KEY); repeatable. The tool's sandbox stays
+                     empty, so it runs without a policy.
+  -h, --help         show this help
+
+Exit status: 0 created, 2 usage error (a bad flag, a folder that is not empty).
 `,
   validate: `Usage: manasvi-plugins validate <manifest>... [options]
 

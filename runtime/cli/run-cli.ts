@@ -13,6 +13,7 @@ const COMMANDS: Record<CommandName, () => Promise<Command>> = {
   call: () => import('./commands/call.ts'),
   validate: () => import('./commands/validate.ts'),
   inspect: () => import('./commands/inspect.ts'),
+  init: () => import('./commands/init.ts'),
   demo: () => import('./commands/demo.ts'),
 };
 

@@ -112,7 +112,7 @@ t.test('installed from the tarball into a project with no dev dependencies', asy
     t.doesNotThrow(() => run(deno, ['check', 'plugin.ts'], pluginDir, denoEnv), 'deno check passes');
     t.doesNotThrow(() => run('node', [TSC, '-p', pluginDir], project), 'tsc passes');
     const bin = path.join(project, 'node_modules/.bin/manasvi-plugins');
-    t.match(run(bin, ['validate', 'plugins/hello'], project), /ok/i, 'validate passes');
+    t.match(run(bin, ['validate', 'plugins/hello'], project), /^valid +plugins\/hello /m, 'validate passes');
     t.match(run(bin, ['call', 'plugins/hello/manifest.json', 'hello', '--args', '{"name":"outside"}', '--json'], project), /"ok":true/);
   });
 });

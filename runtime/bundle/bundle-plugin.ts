@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, realpathSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, realpathSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type * as esbuild from 'esbuild';
 import { PluginRuntimeError } from '../errors.ts';
@@ -99,7 +99,8 @@ export async function bundlePlugin(
   const sha256 = createHash('sha256').update(output.contents).digest('hex');
   mkdirSync(bundleDir, { recursive: true, mode: 0o700 });
   const bundlePath = path.join(bundleDir, `${sha256}.js`);
-  if (!existsSync(bundlePath)) {
+  // A file already under this name is kept only if it still holds exactly these bytes.
+  if (!holdsBundle(bundlePath, sha256)) {
     const temporary = `${bundlePath}.${process.pid}.tmp`;
     writeFileSync(temporary, output.contents, { mode: 0o444 });
     chmodSync(temporary, 0o444);
@@ -107,6 +108,14 @@ export async function bundlePlugin(
   }
   if (fingerprint !== null) recordBundle(bundleDir, fingerprint, sha256);
   return { bundlePath, sha256 };
+}
+
+function holdsBundle(bundlePath: string, sha256: string): boolean {
+  try {
+    return createHash('sha256').update(readFileSync(bundlePath)).digest('hex') === sha256;
+  } catch {
+    return false;
+  }
 }
 
 function toBundleError(error: unknown, entryPath: string, pluginDir: string): PluginRuntimeError {

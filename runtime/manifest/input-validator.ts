@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import type { Ajv2020 as Ajv2020Type } from 'ajv/dist/2020.js';
+import type { RegExpEngine, RegExpLike } from 'ajv/dist/types/index.js';
 import { createLinearPatternEngine, type LinearPatternEngine, ManifestBudgetExceeded, PatternWorkExceeded } from './linear-regexp.ts';
 import {
   chainKey,
@@ -77,8 +78,7 @@ function depthOver(value: unknown, limit: number): boolean {
  * a pattern the linear-time engine cannot run; the validators it returns never throw.
  */
 export function createInputSchemaCompiler(cacheDir?: string): InputSchemaCompiler {
-  const patterns = createLinearPatternEngine();
-  patterns.regExp.code = `require(${JSON.stringify(PATTERN_ENGINE_SPECIFIER)})`;
+  const patterns = oncePerPattern(createLinearPatternEngine());
   /** Created on the first schema the cache does not hold; earlier schemas are added first, for their `$id`s. */
   let ajv: Ajv2020Type | undefined;
   const compiled: Record<string, unknown>[] = [];
@@ -109,7 +109,8 @@ export function createInputSchemaCompiler(cacheDir?: string): InputSchemaCompile
     else {
       key = chainKey(key, json);
       const code = readCachedCode(cacheDir, key);
-      if (code !== undefined) validate = evaluateValidator(code, patterns.regExp);
+      const cached = code === undefined ? undefined : evaluateOrDiscard(code, patterns.regExp);
+      if (cached !== undefined) validate = cached;
       else {
         const fresh = compileWithAjv(schema);
         writeCachedCode(cacheDir, key, standaloneCodeOf(ajv!, fresh));
@@ -127,6 +128,43 @@ export function createInputSchemaCompiler(cacheDir?: string): InputSchemaCompile
       }
     };
   };
+}
+
+/**
+ * The manifest's pattern engine, compiling and charging each distinct pattern once. Once a
+ * schema the cache does not hold needs ajv, the schemas before it are compiled again (for
+ * their `$id`s) after their cached code already compiled their patterns: charging those a
+ * second time would refuse, as over the program budget, a manifest a fresh load accepts.
+ * Matching work is still charged on every test.
+ */
+function oncePerPattern(engine: LinearPatternEngine): LinearPatternEngine {
+  const known = new Map<string, RegExpLike>();
+  const regExp = ((pattern: string, flags: string): RegExpLike => {
+    const key = `${flags}/${pattern}`;
+    let compiled = known.get(key);
+    if (compiled === undefined) {
+      compiled = engine.regExp(pattern, flags);
+      known.set(key, compiled);
+    }
+    return compiled;
+  }) as RegExpEngine;
+  regExp.code = `require(${JSON.stringify(PATTERN_ENGINE_SPECIFIER)})`;
+  return { regExp, resetWork: engine.resetWork };
+}
+
+/**
+ * Cached code, evaluated; undefined when it cannot be used (it fails to evaluate, asks for
+ * a module it may not load, or exports no function), so the schema is compiled afresh and
+ * the entry rewritten. Over the manifest's pattern budget is the manifest's fault, not the
+ * entry's: that still refuses the load.
+ */
+function evaluateOrDiscard(code: string, regExp: RegExpEngine): GeneratedValidator | undefined {
+  try {
+    return evaluateValidator(code, regExp);
+  } catch (error) {
+    if (error instanceof ManifestBudgetExceeded) throw error;
+    return undefined;
+  }
 }
 
 function toIssue(error: { instancePath: string; message?: string }): ArgumentIssue {

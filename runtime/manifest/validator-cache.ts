@@ -60,7 +60,10 @@ export interface GeneratedValidator {
   errors?: { instancePath: string; message?: string }[] | null;
 }
 
-/** Evaluates stored code; the only modules it may load are ajv's runtime helpers and the pattern engine. */
+/**
+ * Evaluates stored code; the only modules it may load are ajv's runtime helpers and the pattern engine.
+ * @throws Error when the code asks for any other module, fails, or exports no function.
+ */
 export function evaluateValidator(code: string, regExp: RegExpEngine): GeneratedValidator {
   const load = (specifier: string): unknown => {
     if (specifier === PATTERN_ENGINE_SPECIFIER) return regExp;
@@ -69,5 +72,6 @@ export function evaluateValidator(code: string, regExp: RegExpEngine): Generated
   };
   const module = { exports: {} as unknown };
   new Function('require', 'module', 'exports', code)(load, module, module.exports);
+  if (typeof module.exports !== 'function') throw new Error('generated validator exports no function');
   return module.exports as GeneratedValidator;
 }

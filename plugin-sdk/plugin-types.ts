@@ -34,6 +34,23 @@ export interface ToolContext {
    * const key = await ctx.secret('API_KEY');
    */
   secret(name: string): Promise<string>;
+  /**
+   * Reports how far the call has got; an MCP client that asked for progress receives each
+   * report as `notifications/progress`. Reports faster than the host forwards (deno-launch.json's
+   * `calls.progressPerSecond`) are coalesced: the latest is sent when its turn comes. Nothing
+   * is sent once the call has settled or been cancelled.
+   *
+   * @param done how much is done: a finite number, above the last report's
+   * @param total how much there is in all, when known: at least `done`
+   * @param message a short note (cut at 256 characters)
+   * @throws RangeError when `done` does not rise, `total` is below `done`, or either is not a finite number ≥ 0
+   * @example
+   * for (const [i, file] of files.entries()) {
+   *   await process(file);
+   *   ctx.progress(i + 1, files.length, file);
+   * }
+   */
+  progress(done: number, total?: number, message?: string): void;
 }
 
 /**

@@ -24,6 +24,7 @@ export const ERROR_CODES = {
   sandbox_exceeds_grants: "a tool's sandbox asks for more than the plugin is granted",
   unknown_tool: 'the plugin has no tool by that name',
   invalid_arguments: "call arguments do not match the tool's input schema",
+  invalid_output: "the tool's value does not match the `output` schema its manifest declares; `details.issues` names each path",
   handshake_failed: 'the plugin process did not complete the launch handshake',
   protocol_violation: 'the plugin process broke the channel protocol and was killed',
   plugin_crashed: 'the plugin process exited or was killed while the call was in flight',
@@ -37,6 +38,7 @@ export const ERROR_CODES = {
   resource_exhausted: 'the process passed a resource limit (`details.limit`: heap, rss, cpu or file_size) and was killed',
   runtime_closed: 'the runtime was closed (a load in flight when close() began ends with this too)',
   load_timeout: "loading the plugin (manifest, grants, bundle) did not finish within deno-launch.json's `load.timeoutMs`",
+  name_collision: 'two tools served together (over MCP) would have the same name; `details.name` is the name, `details.plugins` the plugins that claim it',
 } as const;
 
 /** A stable error code: one of {@link ERROR_CODES}. */
@@ -79,6 +81,7 @@ export interface ErrorDetailsByCode {
   /** The plugin's tools. */
   unknown_tool: { tools: string[] };
   invalid_arguments: { issues: ArgumentIssue[] };
+  invalid_output: { issues: ArgumentIssue[] };
   handshake_failed: { reason: HandshakeFailureReason; stderr: string[] };
   protocol_violation: { reason: ViolationReason };
   /** An exit (`exitCode`, `signal`, the `stderr` tail) or a process that stopped answering pings. */
@@ -110,6 +113,7 @@ export interface ErrorDetailsByCode {
   /** The manifest whose load was in flight, if any. */
   runtime_closed: { manifestPath?: string };
   load_timeout: { manifestPath: string; timeoutMs: number };
+  name_collision: { name: string; plugins: string[] };
 }
 
 type DetailKey = { [C in ErrorCode]: ErrorDetailsByCode[C] extends object ? keyof ErrorDetailsByCode[C] : never }[ErrorCode];

@@ -12,11 +12,11 @@ import { fileURLToPath } from 'node:url';
 
 const PACKAGE_NAME = 'manasvi-plugins';
 
-function findPackageRoot(start: string): string {
+function findPackageRoot(start: string): { root: string; version: string } {
   for (let dir = start; ; dir = path.dirname(dir)) {
     try {
-      const manifest = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: unknown };
-      if (manifest.name === PACKAGE_NAME) return dir;
+      const manifest = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: unknown; version?: unknown };
+      if (manifest.name === PACKAGE_NAME) return { root: dir, version: String(manifest.version) };
     } catch {
       // no package.json here, or not ours: keep climbing
     }
@@ -24,8 +24,13 @@ function findPackageRoot(start: string): string {
   }
 }
 
+const found = findPackageRoot(path.dirname(fileURLToPath(import.meta.url)));
+
 /** Absolute path of the package's root folder (the one holding its package.json). */
-export const PACKAGE_ROOT = findPackageRoot(path.dirname(fileURLToPath(import.meta.url)));
+export const PACKAGE_ROOT = found.root;
+
+/** The package's version, from its package.json. */
+export const PACKAGE_VERSION = found.version;
 
 /** Absolute path of a file or folder inside the package, given relative to its root. */
 export function packagePath(...segments: string[]): string {

@@ -1,4 +1,4 @@
-// Builds what the package ships: the runtime and the CLI as bundled ES modules (one
+// Builds what the package ships: the runtime, the MCP bridge and the CLI as bundled ES modules (one
 // shared chunk, each CLI command its own chunk, loaded when run) and the .d.ts files.
 // Plain JavaScript, so it runs from `prepare` with nothing but the package's dependencies
 // and TypeScript. The SDK is not built: the bundler feeds its TypeScript sources to Deno.
@@ -14,7 +14,7 @@ const require = createRequire(import.meta.url);
 rmSync(`${root}/dist`, { recursive: true, force: true });
 await esbuild.build({
   absWorkingDir: root,
-  entryPoints: { index: 'runtime/index.ts', cli: 'runtime/cli/main.ts' },
+  entryPoints: { index: 'runtime/index.ts', mcp: 'runtime/mcp/index.ts', cli: 'runtime/cli/main.ts' },
   outdir: 'dist',
   chunkNames: 'chunks/[name]-[hash]',
   bundle: true,

@@ -2,6 +2,7 @@ import { LAUNCH_TOKEN_ENV, MAX_ERROR_MESSAGE_CHARS, NO_GRANTS, PROTOCOL_VERSION 
 import { FrameError } from '../protocol/frame.ts';
 import type { CallMessage, ReplyMessage, WelcomeMessage } from '../protocol/messages.ts';
 import { secretScopeKey } from '../protocol/scope-keys.ts';
+import { progressReporter } from './progress-reporter.ts';
 import { StdioChannel } from './stdio-channel.ts';
 import type { PluginDefinition, ToolContext } from '../plugin-types.ts';
 
@@ -36,19 +37,30 @@ export async function serve(definition: PluginDefinition): Promise<never> {
     const controller = new AbortController();
     inFlight.set(call.id, controller);
     const handler = definition.tools[call.tool];
+    const progress = progressReporter(call.id, welcome?.limits.progressPerSecond ?? 1, controller.signal, (message) => {
+      void channel.send(message);
+    });
     const context: ToolContext = {
       callId: call.id,
       tool: call.tool,
       signal: controller.signal,
       grants: welcome?.grants ?? NO_GRANTS,
       secret: secret(call.id),
+      progress: progress.report,
     };
+    let outcome: { ok: true; value: unknown } | { ok: false; error: unknown };
     try {
       if (!handler) throw Object.assign(new Error(`no handler for tool ${call.tool}`), { code: 'unknown_tool' });
-      const value = await handler(call.args, context);
-      await sendResult(channel, call.id, value === undefined ? null : value);
+      outcome = { ok: true, value: await handler(call.args, context) };
     } catch (error) {
-      await channel.send({ type: 'result', id: call.id, ok: false, error: toWireError(error) });
+      outcome = { ok: false, error };
+    } finally {
+      // No progress may follow the result: the host would find no call in flight for it.
+      progress.end();
+    }
+    try {
+      if (outcome.ok) await sendResult(channel, call.id, outcome.value === undefined ? null : outcome.value);
+      else await channel.send({ type: 'result', id: call.id, ok: false, error: toWireError(outcome.error) });
     } finally {
       inFlight.delete(call.id);
     }

@@ -14,6 +14,9 @@ export const SDK_SPECIFIER = 'manasvi-plugins/plugin-sdk';
 /** Longest error message a plugin may send in a `result`; the host truncates to this too. */
 export const MAX_ERROR_MESSAGE_CHARS = 2000;
 
+/** Longest `message` a `progress` frame may carry. */
+export const MAX_PROGRESS_MESSAGE_CHARS = 256;
+
 /**
  * Grants of nothing at all. The SDK's stand-in for `welcome`'s grants until it arrives
  * (calls come only after it), and the runtime's `NO_GRANTS` (one object for both sides).

@@ -34,6 +34,12 @@ export type ResultMessage =
 export interface PongMessage { type: 'pong'; seq: number; stats?: { heapUsedBytes?: number; rssBytes?: number; inFlight?: number } }
 export interface SecretGetMessage { type: 'secret.get'; requestId: string; callId: string; name: string; token: string }
 export interface ShutdownAckMessage { type: 'shutdown.ack' }
+/**
+ * How far a call in flight has got: `done` rises with every frame, `total` (when known)
+ * is at least `done`. The host forwards it to whoever made the call (an MCP client's
+ * `notifications/progress`).
+ */
+export interface ProgressMessage { type: 'progress'; id: string; done: number; total?: number; message?: string }
 
 // host → plugin
 export interface WelcomeMessage {
@@ -44,7 +50,8 @@ export interface WelcomeMessage {
   grants: WelcomeGrants;
   /** One opaque token per granted capability scope, keyed by `capabilityScopeKey` (scope-keys.ts): "access-secret:NAME". */
   capabilityTokens: Record<string, string>;
-  limits: { maxFrameBytes: number };
+  /** `progressPerSecond`: the most `progress` frames per call per second the host forwards; the SDK sends no more. */
+  limits: { maxFrameBytes: number; progressPerSecond: number };
   heartbeatIntervalMs: number;
 }
 export interface CallMessage { type: 'call'; id: string; tool: string; args: unknown; timeoutMs: number }
@@ -61,7 +68,8 @@ export type PluginToHostMessage =
   | ResultMessage
   | PongMessage
   | SecretGetMessage
-  | ShutdownAckMessage;
+  | ShutdownAckMessage
+  | ProgressMessage;
 
 export type HostToPluginMessage =
   | WelcomeMessage

@@ -35,14 +35,19 @@ export interface AuditDetailsByType {
     peakQueuedBytes?: number;
   };
   kill: { reason: string; signal: string };
-  /** The process ended; how many denials and replies went unrecorded or withheld. */
-  exit: { exitCode: number | null; signal: string | null; denialsUnrecorded?: number; repliesWithheld?: number };
+  /** The process ended; how many denials and replies went unrecorded or withheld, how many progress frames over the rate were dropped. */
+  exit: { exitCode: number | null; signal: string | null; denialsUnrecorded?: number; repliesWithheld?: number; progressDropped?: number };
   shutdown: { reason: string };
   /** A state change of a tool (the handle's `state` event). */
   state: { state: ToolState; reason?: string };
   /** A set-id bit found on a file in a writable tree and stripped; modes in octal. */
   setid_stripped: { path: string; oldMode: string; newMode: string };
   setid_sweep_incomplete: { reason: string };
+  /**
+   * A `load` that failed: the manifest, the error's code and message. `plugin` is the
+   * manifest's name when it could be read, else `(unknown)`.
+   */
+  load_refused: { manifestPath: string; code: string; message: string };
 }
 
 /** Every security-relevant event the runtime records. */

@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { MAX_PROGRESS_MESSAGE_CHARS } from '../../plugin-sdk/protocol/constants.ts';
 import type { PluginToHostMessage } from '../../plugin-sdk/protocol/messages.ts';
 
 const id = v.pipe(v.string(), v.minLength(1), v.maxLength(64));
@@ -47,6 +48,18 @@ export const SecretGetSchema = v.strictObject({
   token: shortText(256),
 });
 
+/** Finite and not negative (JSON has no NaN or Infinity, but a number may still be huge). */
+const progressValue = v.pipe(v.number(), v.finite(), v.minValue(0), v.maxValue(Number.MAX_SAFE_INTEGER));
+
+/** Rising values and `total ≥ done` are the call ledger's to check: they depend on the frame before. */
+export const ProgressSchema = v.strictObject({
+  type: v.literal('progress'),
+  id,
+  done: progressValue,
+  total: v.optional(progressValue),
+  message: v.optional(shortText(MAX_PROGRESS_MESSAGE_CHARS)),
+});
+
 export const ShutdownAckSchema = v.strictObject({ type: v.literal('shutdown.ack') });
 
 /** Schema for each plugin→host message type. */
@@ -57,4 +70,5 @@ export const INBOUND_SCHEMAS = {
   pong: PongSchema,
   'secret.get': SecretGetSchema,
   'shutdown.ack': ShutdownAckSchema,
+  progress: ProgressSchema,
 } as const satisfies Record<PluginToHostMessage['type'], v.GenericSchema>;

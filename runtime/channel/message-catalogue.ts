@@ -60,6 +60,7 @@ export const MESSAGE_CATALOGUE = {
   reply: { direction: 'host→plugin' },
   shutdown: { direction: 'host→plugin' },
   'shutdown.ack': { direction: 'plugin→host', states: ['draining'], capability: null },
+  progress: { direction: 'plugin→host', states: ['ready', 'draining'], capability: null },
 } satisfies { [T in PluginToHostMessage['type']]: InboundRule<Inbound<T>> } & { [T in HostToPluginMessage['type']]: OutboundRule };
 
 type Catalogue = typeof MESSAGE_CATALOGUE;

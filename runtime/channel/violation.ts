@@ -7,6 +7,7 @@ export type ViolationReason =
   | 'schema_mismatch'
   | 'wrong_state'
   | 'unknown_call_id'
+  | 'bad_progress'
   | 'unexpected_tools'
   | 'stream_ended_mid_frame'
   | 'outbound_queue_full';

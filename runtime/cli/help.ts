@@ -43,6 +43,7 @@ Commands:
   validate <manifest>...   check manifests (schema, tool sandboxes, confined bundle)
   inspect <manifest>       show grants, refusals and the exact Deno argv of each tool
   init <folder>            scaffold a plugin that validates and runs at once
+  mcp <manifest>...        serve the plugins' granted tools as one MCP server on stdio
   demo                     run the example plugins, rogue ones included (npm start)
 
 <manifest> is a plugin's manifest.json, or its folder.
@@ -80,6 +81,26 @@ Options:
   -h, --help         show this help
 
 Exit status: 0 created, 2 usage error (a bad flag, a folder that is not empty).
+`,
+  mcp: `Usage: manasvi-plugins mcp <manifest>... [options]
+
+Serves the granted tools of the listed plugins as one MCP (Model Context Protocol)
+server over stdin/stdout, for Claude Desktop, VS Code, Claude Code or any MCP client.
+Each tool is named <plugin>__<tool>, with its manifest's description and input schema;
+each call runs in the tool's own sandboxed Deno process, through every host check.
+A plugin that cannot be loaded is left out; why is said on stderr, in the audit, and
+to the client as a log message. stdout carries nothing but MCP; everything else goes
+to stderr. The session ends when the client closes stdin, or on SIGINT or SIGTERM,
+and every tool process is stopped with it.
+
+Options:
+  --policy FILE      the operator policy (default: nothing but provide-tools is granted)
+  --audit FILE       append every audit record to FILE as JSON lines
+  --allow-declared   DEVELOPMENT ONLY: grant everything each manifest declares
+  -h, --help         show this help
+
+Exit status: 0 the session ended, 1 it could not start (e.g. two plugins claim one
+tool name), 2 usage error.
 `,
   validate: `Usage: manasvi-plugins validate <manifest>... [options]
 

@@ -14,6 +14,7 @@ const COMMANDS: Record<CommandName, () => Promise<Command>> = {
   validate: () => import('./commands/validate.ts'),
   inspect: () => import('./commands/inspect.ts'),
   init: () => import('./commands/init.ts'),
+  mcp: () => import('./commands/mcp.ts'),
   demo: () => import('./commands/demo.ts'),
 };
 

@@ -36,6 +36,8 @@ export const LaunchConfigSchema = v.strictObject({
     maxQueued: v.pipe(v.number(), v.integer(), v.minValue(0)),
     /** Scale-out: at most this many processes serve one tool. */
     maxProcesses: positiveInt,
+    /** `progress` frames forwarded per call per second (the SDK is told, and sends no more); the rest are dropped and counted. */
+    progressPerSecond: positiveInt,
   }),
   limits: v.strictObject({
     heapMb: positiveInt,

@@ -18,7 +18,7 @@ export interface LaunchHandshakeOptions {
   tool: string;
   grants: Grants;
   /** `handshake.timeoutMs` bounds hello and registration together; the rest goes into `welcome`. */
-  config: Pick<LaunchConfig, 'handshake' | 'channel' | 'heartbeat'>;
+  config: Pick<LaunchConfig, 'handshake' | 'channel' | 'heartbeat' | 'calls'>;
   tokens: Pick<TokenRegistry, 'redeem' | 'burn'>;
   /** The capability tokens `welcome` hands over, minted for this launch. */
   capabilityTokens: () => Record<string, string>;
@@ -78,7 +78,7 @@ export class LaunchHandshake {
       tools: [this.#o.tool],
       grants: this.#o.grants,
       capabilityTokens: this.#o.capabilityTokens(),
-      limits: { maxFrameBytes: this.#o.config.channel.maxFrameBytes },
+      limits: { maxFrameBytes: this.#o.config.channel.maxFrameBytes, progressPerSecond: this.#o.config.calls.progressPerSecond },
       heartbeatIntervalMs: this.#o.config.heartbeat.intervalMs,
     });
   }

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { type AuditSink, makeAuditor } from '../audit/audit-record.ts';
 import { fileAuditSink } from '../audit/file-sink.ts';
 import { CapabilityTokens } from '../capabilities/capability-tokens.ts';
@@ -15,20 +16,14 @@ import { detectOsLayersInBackground, toolCommand } from '../launch/os-limits.ts'
 import { packageOwnPaths } from '../package-root.ts';
 import { createSpawnPacer } from '../supervisor/spawn-pacer.ts';
 import { createToolPools } from './create-tool-pools.ts';
-import { type PluginHandle, RuntimePluginHandle } from './plugin-handle.ts';
+import { type PluginHandle, type PluginLogLine, RuntimePluginHandle } from './plugin-handle.ts';
 import { handlerIssues, probeHandlers } from './probe-handlers.ts';
 import { inspection, type PreparedPlugin, preparePlugin } from './prepare-plugin.ts';
 import { canonicalisePath } from '../scopes/canonicalise-path.ts';
 import { LoadsInFlight } from './loads-in-flight.ts';
 import { defaultStateDir, prepareStateDir } from './state-dir.ts';
 
-/** One line a plugin process wrote to stderr. */
-export interface PluginLogLine {
-  plugin: string;
-  tool: string;
-  launchId: string;
-  line: string;
-}
+export type { PluginLogLine } from './plugin-handle.ts';
 
 /** What {@link createRuntime} takes; every field is optional. */
 export interface RuntimeOptions {
@@ -159,6 +154,12 @@ function normalisePolicy(policy: RuntimeOptions['policy']): ResolvedPolicy | und
   return typeof policy === 'string' ? loadPolicyFile(policy) : resolvePolicy(policy, process.cwd(), 'policy option');
 }
 
+/** A failed load on record: which manifest, and why (its decisions are recorded beside it). */
+function auditRefusedLoad(audit: ReturnType<typeof makeAuditor>, manifestPath: string, error: PluginRuntimeError): void {
+  const plugin = error.loadDecisions?.plugin ?? '(unknown)';
+  audit({ type: 'load_refused', plugin, manifestPath: path.resolve(manifestPath), code: error.code, message: error.message });
+}
+
 function defaultLog({ plugin, tool, line }: PluginLogLine): void {
   process.stderr.write(`[${plugin}/${tool}] ${line}\n`);
 }
@@ -274,7 +275,13 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     },
     compare: (approved, updated) => widenedScopes(loadManifest(approved).manifest, loadManifest(updated).manifest),
     async load(manifestPath, loadOptions = {}) {
-      const prepared = await prepare(manifestPath, loadOptions);
+      let prepared;
+      try {
+        prepared = await prepare(manifestPath, loadOptions);
+      } catch (error) {
+        if (isPluginRuntimeError(error) && error.code !== 'runtime_closed') auditRefusedLoad(audit, manifestPath, error);
+        throw error;
+      }
       // close() may have begun between the preparation settling and this continuation running.
       refuseIfClosed();
       const plugin = prepared.manifest.name;
@@ -287,7 +294,11 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
         capabilityTokens,
         secrets,
         audit,
-        onLog: (tool, launchId, line) => shielded(() => onLog({ plugin, tool, launchId, line })),
+        onLog: (tool, launchId, line) => {
+          const entry = { plugin, tool, launchId, line };
+          shielded(() => onLog(entry));
+          shielded(() => handle?.emit('log', entry));
+        },
         onState: (event) => shielded(() => handle?.emit('state', event)),
       });
       handle = new RuntimePluginHandle(prepared, pools, config);

@@ -3,10 +3,19 @@ import type { LaunchConfig } from '../config/launch-config.ts';
 import { PluginRuntimeError } from '../errors.ts';
 import type { GrantDecision, Grants } from '../grants/grants.ts';
 import type { Manifest } from '../manifest/manifest-schema.ts';
+import type { CallProgress } from '../supervisor/call-ledger.ts';
 import type { ToolPool } from '../supervisor/tool-pool.ts';
 import type { ToolStateEvent } from './create-tool-pools.ts';
 import type { PluginPlan, PreparedTool } from './prepare-plugin.ts';
 import { describeSchemaIssues } from '../schema-issues.ts';
+
+/** One line a plugin process wrote to stderr (control characters escaped, cut at `limits.stderrLineBytes`). */
+export interface PluginLogLine {
+  plugin: string;
+  tool: string;
+  launchId: string;
+  line: string;
+}
 
 /** Per-call options for {@link PluginHandle.call}. */
 export interface CallOptions {
@@ -14,6 +23,12 @@ export interface CallOptions {
   timeoutMs?: number;
   /** Aborting it cancels the call: it ends with `cancelled`. */
   signal?: AbortSignal;
+  /**
+   * Receives the tool's progress reports (`ctx.progress` in the SDK), in order: `done`
+   * always rises, `total` is at least `done` when given, at most `calls.progressPerSecond`
+   * a second. Nothing arrives after the call ends.
+   */
+  onProgress?: (progress: CallProgress) => void;
 }
 
 /**
@@ -43,9 +58,10 @@ export interface PluginHandle {
    *
    * @param tool a tool the manifest declares
    * @param args the tool's arguments, checked against its input schema first (default `{}`)
-   * @param options the call's deadline and abort signal
-   * @returns the tool's JSON value
+   * @param options the call's deadline, abort signal and progress listener
+   * @returns the tool's JSON value, checked against its `output` schema when the manifest declares one
    * @throws PluginRuntimeError `unknown_tool`, `invalid_arguments` (naming the path),
+   *   `invalid_output` (the value does not match the tool's `output` schema),
    *   `timeout`, `cancelled`, `overloaded`, `tool_failed`, `handshake_failed`,
    *   `protocol_violation`, `plugin_crashed`, `resource_exhausted`, `plugin_parked`,
    *   `grant_refused`, `capability_denied`, `shutting_down`.
@@ -83,23 +99,28 @@ export interface PluginHandle {
   close(): Promise<void>;
 
   /**
-   * Listens to the state changes of the plugin's tools (each is in the audit log too).
+   * Listens to the state changes of the plugin's tools (each is in the audit log too), or
+   * to the lines its tool processes write to stderr (also given to the runtime's `onLog`).
    *
-   * @param event `'state'`
-   * @param listener receives each {@link ToolStateEvent}
+   * @param event `'state'` or `'log'`
+   * @param listener receives each {@link ToolStateEvent}, or each {@link PluginLogLine}
    * @returns the handle
    * @example
    * plugin.on('state', ({ tool, state, reason }) => console.log(tool, state, reason ?? ''));
+   * plugin.on('log', ({ tool, line }) => console.error(`${tool}: ${line}`));
    */
   on(event: 'state', listener: (event: ToolStateEvent) => void): this;
-  /** Like {@link PluginHandle.on}, for the next state change only. */
+  on(event: 'log', listener: (line: PluginLogLine) => void): this;
+  /** Like {@link PluginHandle.on}, for the next event only. */
   once(event: 'state', listener: (event: ToolStateEvent) => void): this;
+  once(event: 'log', listener: (line: PluginLogLine) => void): this;
   /** Removes a listener added with {@link PluginHandle.on} or {@link PluginHandle.once}. */
   off(event: 'state', listener: (event: ToolStateEvent) => void): this;
+  off(event: 'log', listener: (line: PluginLogLine) => void): this;
 }
 
 /** The runtime's handle; internal: users see it as {@link PluginHandle}. */
-export class RuntimePluginHandle extends EventEmitter<{ state: [ToolStateEvent] }> implements PluginHandle {
+export class RuntimePluginHandle extends EventEmitter<{ state: [ToolStateEvent]; log: [PluginLogLine] }> implements PluginHandle {
   readonly name: string;
   readonly version: string;
   readonly manifest: Manifest;
@@ -148,7 +169,15 @@ export class RuntimePluginHandle extends EventEmitter<{ state: [ToolStateEvent] 
       options.timeoutMs ?? declared ?? this.#plan.limits.defaultTimeoutMs,
       this.#config.calls.maxTimeoutMs,
     );
-    return pool.call(args, timeoutMs, options.signal);
+    const value = await pool.call(args, { timeoutMs, signal: options.signal, onProgress: options.onProgress });
+    const checkOutput = this.#plan.outputValidators.get(tool);
+    const outputIssues = checkOutput?.(value) ?? [];
+    if (outputIssues.length > 0) {
+      throw new PluginRuntimeError('invalid_output', describeSchemaIssues(`the value ${this.name}/${tool} returned`, outputIssues), {
+        details: { issues: outputIssues },
+      });
+    }
+    return value;
   }
 
   pids(tool: string): number[] {

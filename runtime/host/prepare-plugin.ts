@@ -18,6 +18,8 @@ export interface PreparedTool {
   description: string;
   /** The tool's input JSON Schema, as the manifest declares it. */
   input: Record<string, unknown>;
+  /** The JSON Schema its values are checked against, when the manifest declares one. */
+  output?: Record<string, unknown>;
   /** The tool's own call deadline from the manifest, if it declares one. */
   timeoutMs: number | undefined;
   /** Exactly what this tool's process is granted. */
@@ -53,13 +55,14 @@ export interface PreparedPlugin {
   limits: EffectiveLimits;
 }
 
-/** A prepared plugin as the runtime keeps it: with the compiled argument validators of its tools. */
+/** A prepared plugin as the runtime keeps it: with the compiled argument and value validators of its tools. */
 export interface PluginPlan extends PreparedPlugin {
   inputValidators: ReadonlyMap<string, ArgumentValidator>;
+  outputValidators: ReadonlyMap<string, ArgumentValidator>;
 }
 
 /** The operator's view of a plan: a copy without the runtime's compiled validators. */
-export function inspection({ inputValidators: _validators, ...prepared }: PluginPlan): PreparedPlugin {
+export function inspection({ inputValidators: _inputs, outputValidators: _outputs, ...prepared }: PluginPlan): PreparedPlugin {
   return prepared;
 }
 
@@ -130,9 +133,10 @@ export async function preparePlugin(
   const tools = toolGrants.map(([name, tool, granted]) => {
     const argv = buildDenoArgv({ config, grants: granted, bundlePath: bundle.bundlePath, heapMb: limits.heapMb });
     const [file, args] = launchCommand(granted, argv, limits);
-    return { name, description: tool.description, input: tool.input, timeoutMs: tool.timeoutMs, grants: granted, argv, command: [file, ...args] };
+    const output = tool.output === undefined ? {} : { output: tool.output };
+    return { name, description: tool.description, input: tool.input, ...output, timeoutMs: tool.timeoutMs, grants: granted, argv, command: [file, ...args] };
   });
-  const { manifest, pluginDir, entryPath, inputValidators } = loaded;
+  const { manifest, pluginDir, entryPath, inputValidators, outputValidators } = loaded;
   return {
     manifest,
     manifestPath: loaded.manifestPath,
@@ -145,5 +149,6 @@ export async function preparePlugin(
     bundleSha256: bundle.sha256,
     limits,
     inputValidators,
+    outputValidators,
   };
 }

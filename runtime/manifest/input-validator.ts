@@ -102,7 +102,7 @@ export function createInputSchemaCompiler(cacheDir?: string): InputSchemaCompile
     }
     totalBytes += size;
     if (totalBytes > MAX_INPUT_SCHEMAS_TOTAL_BYTES) {
-      throw new ManifestBudgetExceeded(`the manifest's input schemas add up to over the ${MAX_INPUT_SCHEMAS_TOTAL_BYTES}-byte limit`);
+      throw new ManifestBudgetExceeded(`the manifest's input and output schemas add up to over the ${MAX_INPUT_SCHEMAS_TOTAL_BYTES}-byte limit`);
     }
     let validate: GeneratedValidator;
     if (cacheDir === undefined) validate = compileWithAjv(schema);

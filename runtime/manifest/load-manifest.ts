@@ -30,6 +30,8 @@ export interface LoadedManifest {
   entryPath: string;
   /** One argument validator per tool, compiled from its `input` schema. */
   inputValidators: ReadonlyMap<string, ArgumentValidator>;
+  /** One value validator per tool that declares an `output` schema. */
+  outputValidators: ReadonlyMap<string, ArgumentValidator>;
 }
 
 /** What a folder given instead of a manifest stands for. */
@@ -109,7 +111,7 @@ export function parseManifest(input: unknown, manifestPath = 'manifest.json'): M
  * `manifest_invalid` naming every bad field (a manifest that is not a regular file or is
  * over {@link MAX_MANIFEST_BYTES}, JSON syntax by line and column, schema — an unknown key
  * with the keys valid there —, an entry outside the plugin folder, missing (its absolute
- * path named) or not a regular file, a tool input schema that does not compile, is over
+ * path named) or not a regular file, a tool input or output schema that does not compile, is over
  * its limits, or holds a pattern RE2 cannot run).
  * @param manifestFile the manifest's path (relative to the current folder), or the plugin's
  * folder, which stands for its `manifest.json`
@@ -151,15 +153,20 @@ export function loadManifest(manifestFile: string, options: { validatorCacheDir?
   }
 
   const inputValidators = new Map<string, ArgumentValidator>();
-  const compileInputSchema = createInputSchemaCompiler(options.validatorCacheDir);
-  for (const [toolName, tool] of Object.entries(manifest.tools)) {
-    try {
-      inputValidators.set(toolName, compileInputSchema(tool.input));
-    } catch (cause) {
-      issues.push(issue(`tools.${toolName}.input`, `a valid JSON Schema: ${(cause as Error).message}`));
-      if (cause instanceof ManifestBudgetExceeded) break;
+  const outputValidators = new Map<string, ArgumentValidator>();
+  const compileSchema = createInputSchemaCompiler(options.validatorCacheDir);
+  compiling: for (const [toolName, tool] of Object.entries(manifest.tools)) {
+    const schemas = [['input', tool.input, inputValidators], ['output', tool.output, outputValidators]] as const;
+    for (const [field, schema, validators] of schemas) {
+      if (schema === undefined) continue;
+      try {
+        validators.set(toolName, compileSchema(schema));
+      } catch (cause) {
+        issues.push(issue(`tools.${toolName}.${field}`, `a valid JSON Schema: ${(cause as Error).message}`));
+        if (cause instanceof ManifestBudgetExceeded) break compiling;
+      }
     }
   }
   if (issues.length > 0) throw invalid(manifestPath, issues);
-  return { manifest, manifestPath, pluginDir, entryPath, inputValidators };
+  return { manifest, manifestPath, pluginDir, entryPath, inputValidators, outputValidators };
 }

@@ -46,6 +46,8 @@ export const ToolSandboxSchema = v.strictObject({
 export const ToolSchema = v.strictObject({
   description: v.pipe(v.string(), v.maxLength(2000)),
   input: v.record(v.string(), v.unknown()),
+  /** A JSON Schema every value the tool returns is checked against (an MCP client sees it as `outputSchema`). */
+  output: v.optional(v.record(v.string(), v.unknown())),
   sandbox: v.optional(ToolSandboxSchema),
   timeoutMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
 });

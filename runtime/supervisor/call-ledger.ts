@@ -6,8 +6,10 @@ import { PluginRuntimeError } from '../errors.ts';
 import { newId } from '../new-id.ts';
 import { printableText } from '../printable-text.ts';
 import { NODE_TIMERS, type Timers } from '../timers.ts';
+import { TokenBucket } from '../token-bucket.ts';
 
 type ResultMessage = Extract<PluginToHostMessage, { type: 'result' }>;
+type ProgressMessage = Extract<PluginToHostMessage, { type: 'progress' }>;
 type CancelMessage = Extract<HostToPluginMessage, { type: 'cancel' }>;
 
 export interface CallLedgerOptions {
@@ -15,6 +17,8 @@ export interface CallLedgerOptions {
   maxFrameBytes: number;
   /** How long a cancelled call may keep running before its process is killed (`calls.cancelGraceMs`). */
   cancelGraceMs: number;
+  /** `progress` frames forwarded per call per second (`calls.progressPerSecond`); the rest are dropped. */
+  progressPerSecond: number;
   /** Writes an encoded `call` frame. */
   sendCall(frame: Uint8Array): void;
   send(message: CancelMessage): void;
@@ -31,10 +35,34 @@ export interface CallLedgerOptions {
   timers?: Timers;
 }
 
+/** How far a call has got, as its tool reported it (see {@link CallLedger.progress}). */
+export interface CallProgress {
+  done: number;
+  total?: number;
+  /** Printable text: control characters escaped. */
+  message?: string;
+}
+
+/** How one call is sent: its deadlines, its caller's signal, who hears of its progress. */
+export interface CallRequest {
+  /** The time this call has left. */
+  timeoutMs: number;
+  /** The deadline the caller asked for (what a timeout reports), when time was already spent waiting for a process. */
+  requestedMs?: number;
+  signal?: AbortSignal;
+  /** Receives each progress report the ledger lets through, in order. */
+  onProgress?: (progress: CallProgress) => void;
+}
+
 interface PendingCall {
   resolve(value: unknown): void;
   reject(error: PluginRuntimeError): void;
   cleanup(): void;
+  onProgress: ((progress: CallProgress) => void) | undefined;
+  /** The last `done` reported; the next must be higher. */
+  lastDone: number;
+  /** How many progress frames this call may still forward. */
+  progressRate: TokenBucket;
 }
 
 /**
@@ -49,6 +77,8 @@ export class CallLedger {
   readonly #pending = new Map<string, PendingCall>();
   /** Calls cancelled by the host whose late result is still allowed, with their kill timers. */
   readonly #cancelled = new Map<string, unknown>();
+  /** Progress frames over the rate, not forwarded (the `exit` audit record counts them). */
+  progressDropped = 0;
 
   constructor(options: CallLedgerOptions) {
     this.#o = options;
@@ -69,10 +99,9 @@ export class CallLedger {
    * Sends a call under a fresh id and resolves with the tool's value.
    * @throws PluginRuntimeError `invalid_arguments` (too large for one frame), `cancelled`
    *   (signal already aborted), `timeout`, `tool_failed`, or whatever `failAll` is given.
-   * @param timeoutMs the time this call has left; `requestedMs` the deadline the caller
-   *   asked for (what a timeout reports), when time was already spent waiting for a process
    */
-  add(tool: string, args: unknown, timeoutMs: number, signal?: AbortSignal, requestedMs = timeoutMs): Promise<unknown> {
+  add(tool: string, args: unknown, request: CallRequest): Promise<unknown> {
+    const { timeoutMs, requestedMs = timeoutMs, signal, onProgress } = request;
     if (signal?.aborted) return Promise.reject(new PluginRuntimeError('cancelled', 'the call was cancelled before it started'));
     const id = newId();
     let frame: Uint8Array;
@@ -92,7 +121,8 @@ export class CallLedger {
         this.#timers.clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
       };
-      this.#pending.set(id, { resolve, reject, cleanup });
+      const progressRate = new TokenBucket(this.#o.progressPerSecond, this.#timers);
+      this.#pending.set(id, { resolve, reject, cleanup, onProgress, lastDone: -1, progressRate });
       if (this.#pending.size === 1) this.#o.onBusy();
       this.#o.sendCall(frame);
     });
@@ -114,6 +144,39 @@ export class CallLedger {
       return;
     }
     this.#o.onViolation({ reason: 'unknown_call_id', type: 'result', detail: `result for unknown call id ${message.id}` });
+  }
+
+  /**
+   * A call's progress: forwarded to its caller while the call is in flight and under the
+   * rate, dropped (and counted) over the rate or after the host cancelled the call. A
+   * `done` that does not rise, a `total` below `done`, or an id never in flight is a
+   * protocol violation, as for `result`.
+   */
+  progress(message: ProgressMessage): void {
+    const pending = this.#pending.get(message.id);
+    if (!pending) {
+      if (this.#cancelled.has(message.id)) return;
+      this.#o.onViolation({ reason: 'unknown_call_id', type: 'progress', detail: `progress for unknown call id ${message.id}` });
+      return;
+    }
+    const { done, total } = message;
+    if (done <= pending.lastDone || (total !== undefined && total < done)) {
+      const why = done <= pending.lastDone ? `done ${done} after ${pending.lastDone}` : `done ${done} over total ${total}`;
+      this.#o.onViolation({ reason: 'bad_progress', type: 'progress', detail: `progress for call ${message.id} must rise: ${why}` });
+      return;
+    }
+    pending.lastDone = done;
+    if (!pending.progressRate.take()) {
+      this.progressDropped++;
+      return;
+    }
+    if (!pending.onProgress) return;
+    const progress: CallProgress = { done, ...(total === undefined ? {} : { total }), ...(message.message === undefined ? {} : { message: printableText(message.message) }) };
+    try {
+      pending.onProgress(progress);
+    } catch {
+      // The caller's listener failing must not break the ledger or the process.
+    }
   }
 
   /** Fails every call in flight with `error` (no `cancel` is sent: the process is ending). */

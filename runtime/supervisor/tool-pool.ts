@@ -2,6 +2,7 @@ import type { LaunchConfig } from '../config/launch-config.ts';
 import { PluginRuntimeError } from '../errors.ts';
 import { type CrashHistory, EMPTY_HISTORY, recordCrash, restartDecision } from './restart-policy.ts';
 import type { SpawnPacer } from './spawn-pacer.ts';
+import type { CallRequest } from './call-ledger.ts';
 import type { ToolProcess } from './tool-process.ts';
 import type { PoolEvent } from './tool-states.ts';
 
@@ -60,11 +61,13 @@ export class ToolPool {
     return this.#queue.length;
   }
 
-  async call(args: unknown, timeoutMs: number, signal?: AbortSignal): Promise<unknown> {
+  /** Runs one call on a process of this tool; `request.timeoutMs` bounds it, waiting for a process included. */
+  async call(args: unknown, request: CallRequest): Promise<unknown> {
+    const { timeoutMs, signal } = request;
     const deadline = Date.now() + timeoutMs;
     const process = await this.#acquire(deadline, timeoutMs, signal);
     try {
-      return await process.call(this.#o.tool, args, Math.max(1, deadline - Date.now()), signal, timeoutMs);
+      return await process.call(this.#o.tool, args, { ...request, timeoutMs: Math.max(1, deadline - Date.now()), requestedMs: timeoutMs });
     } finally {
       this.#release(process);
     }

@@ -12,7 +12,7 @@ import type { DenoProcess } from '../launch/spawn-deno.ts';
 import type { StderrLines } from '../launch/stderr-lines.ts';
 import { newId } from '../new-id.ts';
 import { delay } from '../timers.ts';
-import { CallLedger } from './call-ledger.ts';
+import { CallLedger, type CallRequest } from './call-ledger.ts';
 import { exitError, HEAP_EXHAUSTED, handshakeError, rssExceededError, unresponsiveError, violationError } from './exit-error.ts';
 import { type ProcessWatches, startWatches } from './process-watches.ts';
 import { spawnTool } from './spawn-tool.ts';
@@ -58,6 +58,7 @@ export class ToolProcess {
       tool: options.tool,
       maxFrameBytes: config.channel.maxFrameBytes,
       cancelGraceMs: config.calls.cancelGraceMs,
+      progressPerSecond: config.calls.progressPerSecond,
       sendCall: (frame) => this.#channel.sendCall(frame),
       send: (message) => this.#channel.send(message),
       onBusy: () => this.#o.onEvent?.('busy', { launchId: this.launchId }),
@@ -151,6 +152,7 @@ export class ToolProcess {
           'secret.get': (message) => void this.#secrets.admitted(message),
           'shutdown.ack': () => this.#acked?.(),
           pong: (message) => this.#watches?.pong(message.seq),
+          progress: (message) => this.#calls.progress(message),
         },
         {
           'tools.register': () => this.#registrationRefused(),
@@ -171,10 +173,10 @@ export class ToolProcess {
    * @throws PluginRuntimeError `timeout`, `cancelled`, `tool_failed`, `protocol_violation`,
    *   `plugin_crashed`, `shutting_down`, `invalid_arguments`.
    */
-  call(tool: string, args: unknown, timeoutMs: number, signal?: AbortSignal, requestedMs = timeoutMs): Promise<unknown> {
+  call(tool: string, args: unknown, request: CallRequest): Promise<unknown> {
     if (this.#ended) return Promise.reject(this.#ended);
     if (this.state !== 'ready') return Promise.reject(new PluginRuntimeError('shutting_down', `process is ${this.state}`));
-    return this.#calls.add(tool, args, timeoutMs, signal, requestedMs);
+    return this.#calls.add(tool, args, request);
   }
 
   /**
@@ -261,6 +263,7 @@ export class ToolProcess {
       signal,
       ...(this.#secrets.denialsUnrecorded > 0 ? { denialsUnrecorded: this.#secrets.denialsUnrecorded } : {}),
       ...(withheld > 0 ? { repliesWithheld: withheld } : {}),
+      ...(this.#calls.progressDropped > 0 ? { progressDropped: this.#calls.progressDropped } : {}),
     });
     if (!this.#ended) {
       if (this.state === 'draining') {

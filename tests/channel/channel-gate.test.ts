@@ -22,6 +22,7 @@ const SAMPLES: Record<PluginToHostMessage['type'], PluginToHostMessage> = {
   pong: { type: 'pong', seq: 1 },
   'secret.get': { type: 'secret.get', requestId: 'r1', callId: 'c1', name: 'API_KEY', token: 'cap' },
   'shutdown.ack': { type: 'shutdown.ack' },
+  progress: { type: 'progress', id: 'c1', done: 1 },
 };
 
 const INBOUND = Object.keys(MESSAGE_CATALOGUE).filter((type) => inboundRule(type) !== null) as PluginToHostMessage['type'][];

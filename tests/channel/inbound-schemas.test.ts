@@ -4,6 +4,7 @@ import {
   HelloSchema,
   INBOUND_SCHEMAS,
   PongSchema,
+  ProgressSchema,
   ResultSchema,
   SecretGetSchema,
   ShutdownAckSchema,
@@ -13,6 +14,7 @@ import type {
   HelloMessage,
   PluginToHostMessage,
   PongMessage,
+  ProgressMessage,
   ResultMessage,
   SecretGetMessage,
   ShutdownAckMessage,
@@ -28,6 +30,7 @@ const result: Assert<Equal<v.InferOutput<typeof ResultSchema>, ResultMessage>> =
 const pong: Assert<Equal<v.InferOutput<typeof PongSchema>, PongMessage>> = true;
 const secretGet: Assert<Equal<v.InferOutput<typeof SecretGetSchema>, SecretGetMessage>> = true;
 const shutdownAck: Assert<Equal<v.InferOutput<typeof ShutdownAckSchema>, ShutdownAckMessage>> = true;
+const progress: Assert<Equal<v.InferOutput<typeof ProgressSchema>, ProgressMessage>> = true;
 
 // And the lookup table the host parses by: one schema per plugin→host type, each the schema of its own type.
 type Schemas = typeof INBOUND_SCHEMAS;
@@ -35,7 +38,7 @@ const everyType: Assert<Equal<keyof Schemas, PluginToHostMessage['type']>> = tru
 type Matches = { [K in keyof Schemas]: Equal<v.InferOutput<Schemas[K]>, Extract<PluginToHostMessage, { type: K }>> };
 const eachOwnType: Assert<Equal<Matches[keyof Schemas], true>> = true;
 
-t.ok([hello, toolsRegister, result, pong, secretGet, shutdownAck, everyType, eachOwnType].every(Boolean), 'the type assertions compiled');
+t.ok([hello, toolsRegister, result, pong, secretGet, shutdownAck, progress, everyType, eachOwnType].every(Boolean), 'the type assertions compiled');
 
 /** One message of each plugin→host type, written against the SDK's types. */
 const SAMPLES: { [K in PluginToHostMessage['type']]: Extract<PluginToHostMessage, { type: K }>[] } = {
@@ -48,6 +51,10 @@ const SAMPLES: { [K in PluginToHostMessage['type']]: Extract<PluginToHostMessage
   pong: [{ type: 'pong', seq: 3 }, { type: 'pong', seq: 3, stats: { inFlight: 0 } }],
   'secret.get': [{ type: 'secret.get', requestId: 'r1', callId: 'c1', name: 'API_KEY', token: 'cap' }],
   'shutdown.ack': [{ type: 'shutdown.ack' }],
+  progress: [
+    { type: 'progress', id: 'c1', done: 0 },
+    { type: 'progress', id: 'c1', done: 2.5, total: 10, message: 'halfway there' },
+  ],
 };
 
 t.test('each inbound schema accepts what the SDK sends, unchanged', async (t) => {
@@ -57,4 +64,18 @@ t.test('each inbound schema accepts what the SDK sends, unchanged', async (t) =>
       t.same(parsed.success ? parsed.output : parsed.issues, message, type);
     }
   }
+});
+
+t.test('a progress frame fails its schema with a negative or unsafe value, a missing done, a long message or a stray key', async (t) => {
+  const refused = [
+    { type: 'progress', id: 'c1', done: -1 },
+    { type: 'progress', id: 'c1', done: 1, total: -5 },
+    { type: 'progress', id: 'c1', done: Number.MAX_SAFE_INTEGER * 2 },
+    { type: 'progress', id: 'c1', done: '1' },
+    { type: 'progress', id: 'c1' },
+    { type: 'progress', id: '', done: 1 },
+    { type: 'progress', id: 'c1', done: 1, message: 'x'.repeat(257) },
+    { type: 'progress', id: 'c1', done: 1, extra: true },
+  ];
+  for (const message of refused) t.notOk(v.safeParse(ProgressSchema, message).success, JSON.stringify(message).slice(0, 80));
 });

@@ -24,7 +24,7 @@ function setup(options: { midFrame?: boolean } = {}) {
     plugin: 'plug',
     tool: 'echo',
     grants: { ...NO_GRANTS, provideTools: true },
-    config: { handshake: { timeoutMs: TIMEOUT_MS }, channel: { maxFrameBytes: 4096 }, heartbeat: { intervalMs: 500 } } as never,
+    config: { handshake: { timeoutMs: TIMEOUT_MS }, channel: { maxFrameBytes: 4096 }, heartbeat: { intervalMs: 500 }, calls: { progressPerSecond: 20 } } as never,
     tokens,
     capabilityTokens: () => ({ 'access-secret:API_KEY': 'cap' }),
     send: (message) => sent.push(message),
@@ -52,7 +52,7 @@ t.test('LaunchHandshake: hello with the launch token → welcome → register of
       tools: ['echo'],
       grants: { ...NO_GRANTS, provideTools: true },
       capabilityTokens: { 'access-secret:API_KEY': 'cap' },
-      limits: { maxFrameBytes: 4096 },
+      limits: { maxFrameBytes: 4096, progressPerSecond: 20 },
       heartbeatIntervalMs: 500,
     },
   ]);

@@ -30,6 +30,10 @@ const CASES: Array<[kind: string, reason: string, what: string]> = [
   ['extra_field', 'schema_mismatch', 'a result with a key the schema does not know'],
   ['unknown_result_id', 'unknown_call_id', 'a result for an id not in flight'],
   ['truncated', 'stream_ended_mid_frame', 'a half-sent frame, then exit'],
+  ['progress_falls', 'bad_progress', 'a progress frame whose done falls'],
+  ['progress_over_total', 'bad_progress', 'a progress frame whose done is over its total'],
+  ['progress_negative', 'schema_mismatch', 'a progress frame with a negative done'],
+  ['progress_unknown_id', 'unknown_call_id', 'progress for a call not in flight'],
 ];
 
 for (const [kind, reason, what] of CASES) {

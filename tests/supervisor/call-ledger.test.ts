@@ -35,6 +35,7 @@ function harness() {
     tool: 'echo',
     maxFrameBytes: LIMIT,
     cancelGraceMs: GRACE_MS,
+    progressPerSecond: 5,
     sendCall: (frame) => channel.sendCall(frame),
     send: (message) => channel.send(message),
     onBusy: () => events.push('busy'),
@@ -48,7 +49,7 @@ function harness() {
     state: () => 'ready',
     authority: GRANT_EVERYTHING,
     ...dispatchByType(
-      { hello: ignore, 'tools.register': ignore, result: (message) => ledger.settle(message), 'secret.get': ignore, pong: ignore, 'shutdown.ack': ignore },
+      { hello: ignore, 'tools.register': ignore, result: (message) => ledger.settle(message), 'secret.get': ignore, pong: ignore, 'shutdown.ack': ignore, progress: (message) => ledger.progress(message) },
       { 'tools.register': ignore, 'secret.get': ignore },
     ),
     onViolation: (violation) => violations.push(violation),
@@ -65,9 +66,9 @@ function harness() {
 
 t.test('CallLedger pairs each result with its call, in any order, busy then idle', async (t) => {
   const h = harness();
-  const first = h.ledger.add('echo', { n: 1 }, 1000);
+  const first = h.ledger.add('echo', { n: 1 }, { timeoutMs: 1000 });
   const firstFails = t.rejects(first, { code: 'tool_failed', details: { pluginCode: 'bad' } });
-  const second = h.ledger.add('echo', { n: 2 }, 1000);
+  const second = h.ledger.add('echo', { n: 2 }, { timeoutMs: 1000 });
   await h.flush();
   const [a, b] = h.calls();
   t.equal(h.ledger.size, 2);
@@ -83,7 +84,7 @@ t.test('CallLedger pairs each result with its call, in any order, busy then idle
 
 t.test('CallLedger cancels a call at its deadline, then asks for a kill after the cancel grace', async (t) => {
   const h = harness();
-  const call = h.ledger.add('echo', {}, 1000);
+  const call = h.ledger.add('echo', {}, { timeoutMs: 1000 });
   await h.flush();
   h.timers.advance(1000);
   await t.rejects(call, { code: 'timeout' });
@@ -99,7 +100,7 @@ t.test('CallLedger cancels a call at its deadline, then asks for a kill after th
 t.test('CallLedger drops a late result for a cancelled call and keeps the process', async (t) => {
   const h = harness();
   const controller = new AbortController();
-  const call = h.ledger.add('echo', {}, 1000, controller.signal);
+  const call = h.ledger.add('echo', {}, { timeoutMs: 1000, signal: controller.signal });
   await h.flush();
   controller.abort();
   await t.rejects(call, { code: 'cancelled' });
@@ -121,8 +122,8 @@ t.test('CallLedger reports a result for an id it never sent as a violation', asy
 
 t.test('CallLedger refuses an aborted signal and arguments too large for a frame, sending nothing', async (t) => {
   const h = harness();
-  await t.rejects(h.ledger.add('echo', {}, 1000, AbortSignal.abort()), { code: 'cancelled' });
-  await t.rejects(h.ledger.add('echo', { big: 'x'.repeat(LIMIT) }, 1000), { code: 'invalid_arguments' });
+  await t.rejects(h.ledger.add('echo', {}, { timeoutMs: 1000, signal: AbortSignal.abort() }), { code: 'cancelled' });
+  await t.rejects(h.ledger.add('echo', { big: 'x'.repeat(LIMIT) }, { timeoutMs: 1000 }), { code: 'invalid_arguments' });
   await h.flush();
   t.same(h.received, []);
   t.same(h.events, []);
@@ -130,7 +131,7 @@ t.test('CallLedger refuses an aborted signal and arguments too large for a frame
 
 t.test('CallLedger.failAll ends every call with the given error; forgetCancelled disarms kills', async (t) => {
   const h = harness();
-  const calls = [h.ledger.add('echo', {}, 1000), h.ledger.add('echo', {}, 5000)];
+  const calls = [h.ledger.add('echo', {}, { timeoutMs: 1000 }), h.ledger.add('echo', {}, { timeoutMs: 5000 })];
   const outcomes = [t.rejects(calls[0]!, { code: 'timeout' }), t.rejects(calls[1]!, { code: 'shutting_down' })];
   await h.flush();
   h.timers.advance(1000);
@@ -143,4 +144,69 @@ t.test('CallLedger.failAll ends every call with the given error; forgetCancelled
   t.equal(h.timers.pending(), 0, 'no deadline or kill timer left armed');
   h.pluginStdout.end();
   await once(h.pluginStdout, 'end');
+});
+
+t.test('CallLedger forwards rising progress of a call in flight, in order, its message made printable', async (t) => {
+  const h = harness();
+  const seen: unknown[] = [];
+  const call = h.ledger.add('echo', {}, { timeoutMs: 1000, onProgress: (progress) => seen.push(progress) });
+  await h.flush();
+  const id = h.calls()[0]!.id;
+  await h.reply({ type: 'progress', id, done: 0, total: 3 });
+  await h.reply({ type: 'progress', id, done: 1.5, message: 'half\u001b[2Jway' });
+  await h.reply({ type: 'progress', id, done: 3, total: 3 });
+  await h.reply({ type: 'result', id, ok: true, value: 'done' });
+  t.equal(await call, 'done');
+  t.same(seen, [{ done: 0, total: 3 }, { done: 1.5, message: 'half\\u001b[2Jway' }, { done: 3, total: 3 }]);
+  t.same(h.violations, []);
+});
+
+t.test('CallLedger: progress that does not rise, exceeds its total or names no call in flight is a violation', async (t) => {
+  const h = harness();
+  const controller = new AbortController();
+  const first = h.ledger.add('echo', {}, { timeoutMs: 1000 });
+  const second = h.ledger.add('echo', {}, { timeoutMs: 1000 });
+  const cancelled = h.ledger.add('echo', {}, { timeoutMs: 1000, signal: controller.signal });
+  for (const call of [first, second, cancelled]) call.catch(() => {});
+  await h.flush();
+  const [a, b, c] = h.calls().map((call) => call.id);
+  await h.reply({ type: 'progress', id: a, done: 2 });
+  await h.reply({ type: 'progress', id: a, done: 2 });
+  await h.reply({ type: 'progress', id: b, done: 5, total: 4 });
+  await h.reply({ type: 'progress', id: '01HXXXXXXXXXXXXXXXXXXXXXXX', done: 1 });
+  controller.abort();
+  await h.reply({ type: 'progress', id: c, done: 1 });
+  t.match(h.violations, [
+    { reason: 'bad_progress', type: 'progress', detail: /done 2 after 2/ },
+    { reason: 'bad_progress', type: 'progress', detail: /done 5 over total 4/ },
+    { reason: 'unknown_call_id', type: 'progress' },
+  ], 'progress for the call the host cancelled is dropped, not a violation');
+});
+
+t.test('CallLedger forwards at most progressPerSecond reports a second per call, counting the rest', async (t) => {
+  const h = harness();
+  const seen: number[] = [];
+  const call = h.ledger.add('echo', {}, { timeoutMs: 10_000, onProgress: ({ done }) => seen.push(done) });
+  await h.flush();
+  const id = h.calls()[0]!.id;
+  for (let done = 1; done <= 8; done++) await h.reply({ type: 'progress', id, done });
+  t.same(seen, [1, 2, 3, 4, 5], 'a burst gets the rate (5 a second) at once');
+  t.equal(h.ledger.progressDropped, 3);
+  h.timers.advance(400);
+  for (let done = 9; done <= 12; done++) await h.reply({ type: 'progress', id, done });
+  t.same(seen, [1, 2, 3, 4, 5, 9, 10], 'then one per 200 ms');
+  t.equal(h.ledger.progressDropped, 5);
+  t.same(h.violations, [], 'dropping is not a violation');
+  await h.reply({ type: 'result', id, ok: true, value: null });
+  await call;
+});
+
+t.test('CallLedger keeps going when a progress listener throws', async (t) => {
+  const h = harness();
+  const call = h.ledger.add('echo', {}, { timeoutMs: 1000, onProgress: () => { throw new Error('listener bug'); } });
+  await h.flush();
+  const id = h.calls()[0]!.id;
+  await h.reply({ type: 'progress', id, done: 1 });
+  await h.reply({ type: 'result', id, ok: true, value: 'fine' });
+  t.equal(await call, 'fine');
 });

@@ -26,5 +26,6 @@ export function fakeTimers(): Timers & { advance(ms: number): void; pending(): n
       now = until;
     },
     pending: () => timers.size,
+    now: () => now,
   };
 }

@@ -99,8 +99,8 @@ Options:
   --allow-declared   DEVELOPMENT ONLY: grant everything each manifest declares
   -h, --help         show this help
 
-Exit status: 0 the session ended, 1 it could not start (e.g. two plugins claim one
-tool name), 2 usage error.
+Exit status: 0 the session ended, 1 it could not start (every plugin listed was
+refused, or two plugins claim one tool name), 2 usage error.
 `,
   validate: `Usage: manasvi-plugins validate <manifest>... [options]
 

@@ -8,7 +8,7 @@ export interface InlinePlugin {
   /** Declared capabilities besides provide-tools, which is always declared. */
   capabilities?: Record<string, unknown>;
   /** Tools by name; input defaults to any object, description to the tool's name. */
-  tools: Record<string, { description?: string; input?: object; sandbox?: object }>;
+  tools: Record<string, { description?: string; input?: object; output?: object; sandbox?: object }>;
 }
 
 /**
@@ -28,9 +28,9 @@ export function writeInlinePlugin(dir: string, plugin: InlinePlugin): string {
       entry: 'plugin.ts',
       capabilities: { 'provide-tools': true, ...plugin.capabilities },
       tools: Object.fromEntries(
-        Object.entries(plugin.tools).map(([tool, { description, input, sandbox }]) => [
+        Object.entries(plugin.tools).map(([tool, { description, input, output, sandbox }]) => [
           tool,
-          { description: description ?? tool, input: input ?? { type: 'object' }, ...(sandbox ? { sandbox } : {}) },
+          { description: description ?? tool, input: input ?? { type: 'object' }, ...(output ? { output } : {}), ...(sandbox ? { sandbox } : {}) },
         ]),
       ),
     }),

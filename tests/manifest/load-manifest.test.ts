@@ -135,3 +135,24 @@ t.test('loadManifest reports a bad entry and every bad input schema together', a
   });
   t.same(loadIssues(path.join(dir, 'manifest.json')).map((issue) => issue.path).sort(), ['entry', 'tools.a.input', 'tools.c.input']);
 });
+
+t.test('loadManifest compiles a tool output schema into a value validator; a tool without one has none', async (t) => {
+  const output = { type: 'object', properties: { n: { type: 'integer' } }, required: ['n'] };
+  const dir = t.testdir({
+    'manifest.json': manifest({ tools: { x: { description: 'x', input: { type: 'object' }, output }, y: { description: 'y', input: { type: 'object' } } } }),
+    'plugin.ts': PLUGIN_SOURCE,
+  });
+  const loaded = loadManifest(path.join(dir, 'manifest.json'));
+  const validate = loaded.outputValidators.get('x')!;
+  t.same(validate({ n: 1 }), []);
+  t.match(validate({ n: 'one' }), [{ path: '/n' }]);
+  t.notOk(loaded.outputValidators.has('y'));
+});
+
+t.test('loadManifest names tools.<tool>.output when an output schema does not compile', async (t) => {
+  const dir = t.testdir({
+    'manifest.json': manifest({ tools: { x: { description: 'x', input: { type: 'object' }, output: { type: 'no-such-type' } } } }),
+    'plugin.ts': PLUGIN_SOURCE,
+  });
+  t.match(loadIssues(path.join(dir, 'manifest.json')), [{ path: 'tools.x.output' }]);
+});

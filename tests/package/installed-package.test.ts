@@ -4,6 +4,8 @@
  * host, a `.ts` host under `tsc --strict`, and a plugin written outside this repository.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import path from 'node:path';
 import t from 'tap';
 import { REPO_ROOT } from '../helpers/fixtures.ts';
@@ -13,7 +15,7 @@ const TSC = path.join(REPO_ROOT, 'node_modules/typescript/bin/tsc');
 
 t.test('the tarball ships the compiled package and nothing of the repository besides', async (t) => {
   const { files } = packRepository(t.testdir());
-  for (const shipped of ['dist/index.js', 'dist/cli.js', 'dist/types/runtime/index.d.ts', 'dist/types/plugin-sdk/mod.d.ts', 'plugin-sdk/mod.ts', 'manifests/plugin-manifest.schema.json', 'bin/manasvi-plugins.js', 'cjs/require-error.cjs', 'deno-launch.json']) {
+  for (const shipped of ['dist/index.js', 'dist/mcp.js', 'dist/types/runtime/mcp/index.d.ts', 'dist/cli.js', 'dist/types/runtime/index.d.ts', 'dist/types/plugin-sdk/mod.d.ts', 'plugin-sdk/mod.ts', 'manifests/plugin-manifest.schema.json', 'bin/manasvi-plugins.js', 'cjs/require-error.cjs', 'deno-launch.json']) {
     t.ok(files.includes(shipped), `ships ${shipped}`);
   }
   for (const prefix of ['tests/', 'scripts/', '.ci/', 'runtime/', 'tsconfig']) {
@@ -42,6 +44,23 @@ t.test('installed from the tarball into a project with no dev dependencies', asy
     const output = run('node', ['app.mjs'], project);
     t.match(output, /Hello, world/, 'the tool answered through the runtime');
     t.ok(existsSync(path.join(project, 'audit.jsonl')), 'the audit file was written where the snippet says');
+  });
+
+  t.test('the README MCP library snippet and the mcp command serve the plugin to an MCP client', async (t) => {
+    writeFileSync(path.join(project, 'server.mjs'), readmeBlock('MCP bridge', 'js'));
+    const servers: Array<[string, string[]]> = [
+      ['the snippet', ['server.mjs']],
+      ['the command', [path.join(installed, 'bin/manasvi-plugins.js'), 'mcp', 'plugins/hello']],
+    ];
+    for (const [what, args] of servers) {
+      const client = new Client({ name: 'package-test', version: '1.0.0' });
+      await client.connect(new StdioClientTransport({ command: process.execPath, args, cwd: project, env: packageEnvironment() as Record<string, string>, stderr: 'pipe' }));
+      const { tools } = await client.listTools();
+      t.same(tools.map(({ name }) => name), ['hello__hello'], `${what} lists the tool`);
+      const result = await client.callTool({ name: 'hello__hello', arguments: { name: 'mcp' } });
+      t.match(JSON.stringify(result.content), /Hello, mcp/, `${what} runs it`);
+      await client.close();
+    }
   });
 
   t.test('require() gets one clear line saying how to import instead', async (t) => {

@@ -25,7 +25,7 @@ function refusalNotice({ manifestPath, error }: RefusedLoad): string {
 /**
  * `mcp <manifest>...`: the granted tools of the listed plugins as one MCP server on
  * stdin/stdout, until the client closes stdin or SIGINT/SIGTERM. Exit 0 when the session
- * ends, 1 when nothing could be served, 2 usage.
+ * ends, 1 when it could not start (every plugin refused, a name collision), 2 usage.
  */
 export async function run(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs({
@@ -46,6 +46,11 @@ export async function run(args: string[]): Promise<number> {
     const { plugins, refused } = await loadMcpPlugins(runtime, positionals);
     const notices = refused.map(refusalNotice);
     for (const notice of notices) say(notice);
+    if (plugins.length === 0) {
+      // A server with no tools looks healthy to a client; failing at start is what its logs show.
+      say('nothing to serve: every plugin listed was refused');
+      return 1;
+    }
     bridge = await serveMcp(runtime, plugins, new StdioServerTransport(), { notices });
     for (const { name, why } of bridge.skipped) say(`${name} is not served: ${why}`);
     for (const { name, note } of bridge.notes) say(`${name}: ${note}`);

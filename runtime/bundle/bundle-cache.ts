@@ -14,10 +14,11 @@
  * (mode 0700 in the state folder no grant can reach); a hit is re-hashed before use.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { RESOLVER_FILES } from './check-resolver-files.ts';
+import { writeAtomically } from '../write-atomically.ts';
 
 /** A folder with more entries than this is not fingerprinted: it is simply built each time. */
 const MAX_FINGERPRINT_ENTRIES = 20_000;
@@ -105,11 +106,9 @@ export function cachedBundle(bundleDir: string, fingerprint: string): { bundlePa
 export function recordBundle(bundleDir: string, fingerprint: string, sha256: string): void {
   const folder = path.join(bundleDir, INDEX_FOLDER);
   const target = path.join(folder, fingerprint);
-  const temporary = `${target}.${process.pid}.tmp`;
   try {
     mkdirSync(folder, { recursive: true, mode: 0o700 });
-    writeFileSync(temporary, sha256, { mode: 0o600 });
-    renameSync(temporary, target);
+    writeAtomically(target, sha256, 0o600);
   } catch {
     // the next load builds again
   }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, realpathSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import type * as esbuild from 'esbuild';
 import { PluginRuntimeError } from '../errors.ts';
@@ -10,6 +10,7 @@ import { checkResolverFiles } from './check-resolver-files.ts';
 import { type ConfinementRoots, confineImports } from './confine-imports.ts';
 import { buildAbandonable } from './esbuild-service.ts';
 import { type LoadRefusal, loadConfined } from './load-confined.ts';
+import { writeAtomically } from '../write-atomically.ts';
 
 /** The SDK's TypeScript sources: what the bundler feeds to Deno, never a compiled copy. */
 const SDK_DIR = realpathSync(packagePath('plugin-sdk'));
@@ -101,10 +102,7 @@ export async function bundlePlugin(
   const bundlePath = path.join(bundleDir, `${sha256}.js`);
   // A file already under this name is kept only if it still holds exactly these bytes.
   if (!holdsBundle(bundlePath, sha256)) {
-    const temporary = `${bundlePath}.${process.pid}.tmp`;
-    writeFileSync(temporary, output.contents, { mode: 0o444 });
-    chmodSync(temporary, 0o444);
-    renameSync(temporary, bundlePath);
+    writeAtomically(bundlePath, output.contents, 0o444);
   }
   if (fingerprint !== null) recordBundle(bundleDir, fingerprint, sha256);
   return { bundlePath, sha256 };

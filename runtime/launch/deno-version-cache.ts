@@ -5,8 +5,9 @@
  * rewriting the binary changes its ctime, so the next check runs it again. The file lives
  * in the runtime's state folder (mode 0700, ownership checked), like the bundles.
  */
-import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { writeAtomically } from '../write-atomically.ts';
 
 const CACHE_FILE = 'deno-versions.json';
 /** Entries kept: one per binary seen, newest first. */
@@ -50,10 +51,8 @@ export function rememberVersion(stateDir: string, binary: string, version: strin
   if (key === null) return;
   const entries = [{ key, version }, ...readEntries(stateDir).filter((e) => e.key !== key)].slice(0, MAX_ENTRIES);
   const target = path.join(stateDir, CACHE_FILE);
-  const temporary = `${target}.${process.pid}.tmp`;
   try {
-    writeFileSync(temporary, JSON.stringify(entries), { mode: 0o600 });
-    renameSync(temporary, target);
+    writeAtomically(target, JSON.stringify(entries), 0o600);
   } catch {
     // the next start asks the binary again
   }

@@ -12,10 +12,11 @@
  * program budget is charged on every load, cached or not.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { RegExpEngine } from 'ajv/dist/types/index.js';
+import { writeAtomically } from '../write-atomically.ts';
 
 const require = createRequire(import.meta.url);
 const FORMAT = 'manasvi-validator-cache-1';
@@ -43,12 +44,9 @@ export function readCachedCode(dir: string, key: string): string | undefined {
 
 /** Stores generated code (best effort: a failed write only means compiling next time). */
 export function writeCachedCode(dir: string, key: string, code: string): void {
-  const target = path.join(dir, `${key}.cjs`);
-  const temporary = `${target}.${process.pid}.tmp`;
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    writeFileSync(temporary, code, { mode: 0o600 });
-    renameSync(temporary, target);
+    writeAtomically(path.join(dir, `${key}.cjs`), code, 0o600);
   } catch {
     // compiled again next time
   }

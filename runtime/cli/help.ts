@@ -1,33 +1,52 @@
 import { DEMO_SCENARIOS } from './demo/scenario-list.ts';
+import { SESSION_STEPS } from './demo/session-step-list.ts';
 import { wrapText } from './demo/wrap-text.ts';
 
 const HELP_WIDTH = 80;
 
-/** Lists every scenario the demo runs, from the list the demo runs them from. */
-function demoHelp(): string {
-  const nameWidth = Math.max(...DEMO_SCENARIOS.map(({ name }) => name.length)) + 2;
-  const scenarios = DEMO_SCENARIOS.flatMap(({ name, summary }) =>
+/** `items` as help lines: each name in a column, its summary wrapped beside it. */
+function namedLines(items: readonly { name: string; summary: string }[]): string[] {
+  const nameWidth = Math.max(...items.map(({ name }) => name.length)) + 2;
+  return items.flatMap(({ name, summary }) =>
     wrapText(summary, HELP_WIDTH - 2 - nameWidth).map((line, i) => `  ${(i === 0 ? name : '').padEnd(nameWidth)}${line}`),
   );
+}
+
+/** Lists every scenario and every MCP session step the demo runs, from the lists it runs them from. */
+function demoHelp(): string {
+  const scenarios = namedLines(DEMO_SCENARIOS);
+  const steps = namedLines(SESSION_STEPS.map(({ label, summary }) => ({ name: label, summary })));
   return `Usage: manasvi-plugins demo [options]
 
 Starts two loopback servers, loads the example plugins, calls their tools and prints
 what was allowed, what was blocked and by which layer, with each row's time and the
-total elapsed time. Exits 1 if anything did not behave as expected (above all, an
-escape that was not blocked). Everything the demo writes goes to a temporary folder
-it removes, never into the package's own folder.
+total elapsed time. Then it serves examples over MCP: \`manasvi-plugins mcp\` as a
+child process, driven by the official MCP SDK's client over stdio, as any MCP client
+would. Exits 1 if anything did not behave as expected (above all, an escape
+that was not blocked). Everything the demo writes goes to a temporary folder it
+removes, never into the package's own folder.
 
-Scenarios, one per example plugin, in the order they are printed:
+Scenarios of the table, one per example plugin but counter, in the order they are
+printed:
 ${scenarios.join('\n')}
 
+Steps of the MCP session (echo, rogue, counter, and notes to be refused, under the
+demo's policy), in the order they are printed:
+${steps.join('\n')}
+
+The bridge runs the compiled CLI in dist/ (npm install and npm test build it; else
+npm run build); without it the session fails, saying so.
+
 Options:
+  --mcp        run the MCP session only, not the table
   --verbose    also print, per scenario: each grant decision made at load with the
                rule that decided, each tool process's exact launch command (Deno's
                argv, and the OS layers around it), the refusals, kills and exits the
-               audit recorded, and the plugin's stderr lines
+               audit recorded, and the plugin's stderr lines; and, for the MCP
+               session, the bridge's exact command and its stderr
   -h, --help   show this help
 
-The table fits the terminal's width (or $COLUMNS), between 80 and 100 columns.
+The output fits the terminal's width (or $COLUMNS), between 80 and 100 columns.
 `;
 }
 
@@ -44,7 +63,8 @@ Commands:
   inspect <manifest>       show grants, refusals and the exact Deno argv of each tool
   init <folder>            scaffold a plugin that validates and runs at once
   mcp <manifest>...        serve the plugins' granted tools as one MCP server on stdio
-  demo                     run the example plugins, rogue ones included (npm start)
+  demo                     run the example plugins, rogue ones included, then over
+                           MCP (npm start)
 
 <manifest> is a plugin's manifest.json, or its folder.
 Run "manasvi-plugins <command> --help" for a command's options.

@@ -12,7 +12,7 @@ export interface CliResult {
 }
 
 /** The test runner's own hooks must not leak into the CLI under test. */
-function cleanEnvironment(): Record<string, string | undefined> {
+export function cleanEnvironment(): Record<string, string | undefined> {
   const env: Record<string, string | undefined> = { ...process.env };
   for (const key of Object.keys(env)) {
     if (key === 'NODE_OPTIONS' || key.startsWith('TAP') || key.startsWith('_TAPJS')) delete env[key];

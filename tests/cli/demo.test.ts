@@ -1,10 +1,12 @@
 import { chmodSync, cpSync, lstatSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import t from 'tap';
+import { execa } from 'execa';
+import t, { type Test } from 'tap';
 import { DEMO_SCENARIOS } from '../../runtime/cli/demo/scenario-list.ts';
+import { SESSION_STEPS } from '../../runtime/cli/demo/session-step-list.ts';
 import { REPO_ROOT } from '../helpers/fixtures.ts';
-import { expectExit, runCli } from './cli-process.ts';
+import { cleanEnvironment, expectExit, runCli } from './cli-process.ts';
 
 /** The binary the deno npm package installed, found the way the package documents. */
 function bundledDenoPath(): string {
@@ -72,6 +74,93 @@ t.test('demo exits 1 and names each escape when Deno is made to let the rogue th
   else t.match(result.stdout, /^ESCAPE: rogue reach_host: .* was NOT blocked/m, 'reach_host');
   t.match(result.stdout, /requests that reached .*ALLOWED!\s+NOT BLOCKED/);
   t.notMatch(result.stdout, /Everything behaved as expected/);
+  // The bridge runs under the same Deno, so its escape attempt is no longer refused by Deno either.
+  t.equal(sessionSteps(result.stdout).get('escape attempt')?.status, 'FAILED!', 'the MCP session notices too');
+  t.notMatch(result.stdout, /MCP session: all \d+ steps behaved as expected/);
+});
+
+/** One printed step of the MCP session: "ok" or "FAILED!", and its text with the wrapped lines joined. */
+interface PrintedStep {
+  status: string;
+  text: string;
+}
+
+/** The MCP session's steps by label, as printed: a step line, then its lines indented by 6. */
+function sessionSteps(stdout: string): Map<string, PrintedStep> {
+  const lines = stdout.slice(stdout.indexOf('\nMCP session: ')).split('\n');
+  const steps = new Map<string, PrintedStep>();
+  lines.forEach((line, i) => {
+    // A word too long for the line (a path) starts a line of its own, leaving the colon last.
+    const step = /^ {2}(ok|FAILED!) (.+?) \((?:<1ms|\d+ms|\d+\.\d+s)\):(?: (.*))?$/.exec(line);
+    if (!step) return;
+    const text = step[3] === undefined ? [] : [step[3]];
+    for (let j = i + 1; j < lines.length && lines[j]!.startsWith('      '); j += 1) text.push(lines[j]!.trim());
+    steps.set(step[2]!, { status: step[1]!, text: text.join(' ') });
+  });
+  return steps;
+}
+
+/** Checks that every step of the session was printed, in order, and behaved as expected. */
+function expectSessionPassed(t: Test, stdout: string): Map<string, PrintedStep> {
+  const steps = sessionSteps(stdout);
+  t.same([...steps.keys()], SESSION_STEPS.map(({ label }) => label), 'every step, in order');
+  for (const [label, { status, text }] of steps) t.equal(status, 'ok', `${label}: ${text}`);
+  t.match(stdout, new RegExp(`^MCP session: all ${SESSION_STEPS.length} steps behaved as expected\\.$`, 'm'));
+  return steps;
+}
+
+t.test('demo then drives the real MCP bridge with the SDK client, every step as expected', async (t) => {
+  const result = await runCli(['demo']);
+  expectExit(t, result, 0);
+  const table = result.stdout.indexOf('Everything behaved as expected');
+  const session = result.stdout.indexOf('\nMCP session: manasvi-plugins mcp --policy policy.json');
+  t.ok(table > 0 && session > table, 'the session follows the table and its verdict');
+  t.match(result.stdout.split('\n').filter(Boolean).at(-1), /^Total elapsed time: /, 'the total time comes last');
+
+  const steps = expectSessionPassed(t, result.stdout);
+  const text = (label: string) => steps.get(label)?.text ?? '';
+  t.match(text('initialize'), /^server manasvi-plugins \d+\.\d+\.\d+ /);
+  t.match(text('refused at load'), /^notes, as notifications\/message \(warning\): .*sandbox_exceeds_grants/);
+  t.match(text('tools/list'), /echo__echo, .*rogue__reach_host, .*counter__count; none of notes$/);
+  t.match(text('escape attempt'), /→ blocked: .*Requires net access .*; requests that reached it: 0$/);
+  t.match(text('bad arguments'), /JSON-RPC error -32602, data\.issues: \/text: /);
+  t.match(text('progress'), /→ \{"counted":3\}; notifications\/progress: 1\/3 "counted 1", 2\/3 "counted 2"/);
+  t.match(text('plugin log'), /from counter\/count: "counting to 3"$/);
+  const [, pids = ''] = /Tool processes \(pids from its audit\): (.*?); \d+ alive before close, all gone after/.exec(text('close')) ?? [];
+  t.match(pids, /^\w+ \d+(, \w+ \d+)*$/, 'it names the tool processes it checked');
+  // The host's own check, independent of the demo's: none of those pids is alive now.
+  for (const pid of pids.split(', ').map((entry) => Number(entry.split(' ')[1]))) {
+    t.throws(() => process.kill(pid, 0), { code: 'ESRCH' }, `pid ${pid} is gone`);
+  }
+});
+
+t.test('demo --mcp runs only the MCP session', async (t) => {
+  const result = await runCli(['demo', '--mcp']);
+  expectExit(t, result, 0);
+  t.notMatch(result.stdout, /read_passwd:|attempts:|Everything behaved as expected/, 'no table');
+  expectSessionPassed(t, result.stdout);
+  t.match(result.stdout, /^Total elapsed time: /m);
+});
+
+t.test('demo run from source without the compiled CLI fails the MCP session, saying why', async (t) => {
+  // The package's sources without dist/: the demo itself runs under tsx, the bridge cannot.
+  const copy = t.testdir();
+  for (const entry of ['bin', 'runtime', 'plugin-sdk', 'manifests', 'deno-launch.json', 'package.json', 'tsconfig.json']) {
+    cpSync(path.join(REPO_ROOT, entry), path.join(copy, entry), { recursive: true });
+  }
+  symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(copy, 'node_modules'));
+  const result = await execa('node', ['--import', 'tsx', path.join(copy, 'runtime', 'cli', 'main.ts'), 'demo', '--mcp'], {
+    cwd: copy,
+    env: cleanEnvironment(),
+    extendEnv: false,
+    reject: false,
+    timeout: 90_000,
+    stdin: 'ignore',
+  });
+  t.equal(result.exitCode, 1, 'exits 1');
+  const step = sessionSteps(String(result.stdout)).get('start bridge');
+  t.equal(step?.status, 'FAILED!');
+  t.match(step?.text, /dist\/cli\.js is missing: .*npm run build/);
 });
 
 /** The first line of the table row naming `attempt`, and the indented detail lines under it. */
@@ -133,13 +222,15 @@ t.test('demo fits an 80-column terminal: only an unbreakable word runs past it',
   for (const line of long) t.match(line, /^\s*\S+( \\)?$/, `one word: ${line}`);
 });
 
-t.test('demo --help lists every scenario the demo runs', async (t) => {
+t.test('demo --help lists every scenario and every MCP session step the demo runs', async (t) => {
   const result = await runCli(['demo', '--help']);
   expectExit(t, result, 0);
   const names = DEMO_SCENARIOS.map(({ name }) => name);
   t.same([...names].sort(), ['echo', 'fetcher', 'notes', 'rogue', 'rogue-import', 'secrets']);
   for (const name of names) t.match(result.stdout, new RegExp(`^ {2}${name} {2,}\\S`, 'm'), name);
+  for (const { label } of SESSION_STEPS) t.match(result.stdout, new RegExp(`^ {2}${escapeRegExp(label)} {2,}\\S`, 'm'), label);
   t.match(result.stdout, /--verbose {4}also print, per scenario/);
+  t.match(result.stdout, /--mcp {8}run the MCP session only/);
 });
 
 /** Every file and folder under `dir` (node_modules left out), with its size and modification time. */

@@ -5,15 +5,17 @@ import {
   createRuntime,
   functionSecretStore,
   type PluginLogLine,
-  type PolicyInput,
   type Runtime,
 } from '../../index.ts';
 import { closeOnSignal } from '../close-on-signal.ts';
 import type { DemoRow } from '../demo/demo-row.ts';
+import { DEMO_POLICY } from '../demo/demo-policy.ts';
 import { createDemoWorkspace, type DemoWorkspace } from '../demo/demo-workspace.ts';
 import { type LoopbackServer, startLoopbackServer } from '../demo/loopback-server.ts';
+import { runMcpSession } from '../demo/mcp-session.ts';
 import { formatMs, renderTable } from '../demo/render-table.ts';
-import { exampleDir, runScenarios, type ScenarioResult } from '../demo/scenarios.ts';
+import { renderTranscript } from '../demo/render-transcript.ts';
+import { exampleDir, exampleManifest, runScenarios, type ScenarioResult } from '../demo/scenarios.ts';
 import { verboseDetails } from '../demo/verbose-details.ts';
 import { wrapIndented } from '../demo/wrap-text.ts';
 import { printHelp } from '../help.ts';
@@ -33,9 +35,6 @@ function outputWidth(): number {
   if (!Number.isInteger(columns) || columns <= 0) return DEFAULT_WIDTH;
   return Math.min(DEFAULT_WIDTH, Math.max(MIN_WIDTH, columns));
 }
-
-/** A real operator policy for the one plugin that does not need allow-declared. */
-const DEMO_POLICY: PolicyInput = { plugins: { secrets: { 'access-secret': ['API_KEY'] } } };
 
 interface ProcessCount {
   launched: number;
@@ -117,6 +116,13 @@ function header(granted: LoopbackServer, forbidden: LoopbackServer, layers: Acti
   ].join('\n');
 }
 
+function mcpOnlyHeader(width: number): string {
+  return `${[
+    'Manasvi plugin runtime demo: the MCP session only',
+    ...wrapIndented('(without --mcp, the table of the example plugins, rogue ones included, comes first)', width, 2, 2),
+  ].join('\n')}\n`;
+}
+
 function summary(rows: readonly DemoRow[], processes: ProcessCount, logLines: number, verbose: boolean, width: number): string {
   const count = (outcome: DemoRow['outcome']) => rows.filter((row) => row.outcome === outcome).length;
   const unexpected = rows.filter((row) => row.outcome !== row.expected);
@@ -138,66 +144,52 @@ function summary(rows: readonly DemoRow[], processes: ProcessCount, logLines: nu
   return `${lines.join('\n')}\n`;
 }
 
-/** `demo`: the example plugins, rogue ones included, as a table; exit 1 if anything escaped or misbehaved. */
-export async function run(args: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      verbose: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-  if (values.help) return printHelp('demo');
-  expectPositionals(positionals, []);
-  const started = performance.now();
-  const width = outputWidth();
+/** What the table phase and the MCP session share, and what an interrupt must close. */
+interface Opened {
+  runtime?: Runtime;
+  servers: LoopbackServer[];
+  workspace?: DemoWorkspace;
+  stopBridge?: () => Promise<void>;
+}
 
+interface DemoSetup {
+  granted: LoopbackServer;
+  forbidden: LoopbackServer;
+  workspace: DemoWorkspace;
+  width: number;
+  verbose: boolean;
+}
+
+/** The table: every scenario against one in-process runtime. Returns whether every row behaved as expected. */
+async function runTable(opened: Opened, { granted, forbidden, workspace, width, verbose }: DemoSetup): Promise<boolean> {
   const logs: PluginLogLine[] = [];
   const audit: AuditRecord[] = [];
   let logLines = 0;
   let keySightings = 0;
   const processes: ProcessCount = { launched: 0, exited: 0 };
   const apiKey = randomBytes(24).toString('base64url');
-  const opened: { runtime?: Runtime; servers: LoopbackServer[]; workspace?: DemoWorkspace } = { servers: [] };
-  // Each step runs even if another fails: no process, server or temporary folder is left behind.
-  const cleanup = async () => {
-    await Promise.allSettled([opened.runtime?.close(), ...opened.servers.map((server) => server.close())]);
-    opened.workspace?.remove();
-  };
-  const stopOnSignal = closeOnSignal(cleanup);
-  // An interrupt can land while the workspace is being made; removal is synchronous, so do it at exit too.
-  const removeAtExit = () => opened.workspace?.remove();
-  process.once('exit', removeAtExit);
-
+  const runtime = createRuntime({
+    policy: DEMO_POLICY,
+    secrets: functionSecretStore((name) => (name === 'API_KEY' ? apiKey : undefined)),
+    // Plugin stderr goes to a sink, not the terminal: the table is the output.
+    onLog: (entry) => {
+      logLines += 1;
+      if (entry.line.includes(apiKey)) keySightings += 1;
+      if (logs.length < MAX_KEPT_LOG_LINES) logs.push(entry);
+    },
+    onAudit: (record) => {
+      if (JSON.stringify(record).includes(apiKey)) keySightings += 1;
+      if (record.type === 'launch') processes.launched += 1;
+      if (record.type === 'exit') processes.exited += 1;
+      if (audit.length < MAX_KEPT_AUDIT_RECORDS) audit.push(record);
+    },
+  });
+  opened.runtime = runtime;
+  process.stdout.write(header(granted, forbidden, runtime.layers, width));
   let results: ScenarioResult[];
-  let forbidden: LoopbackServer;
   try {
-    const granted = await startLoopbackServer('hello from the loopback server fetcher is granted');
-    opened.servers.push(granted);
-    forbidden = await startLoopbackServer('nobody is granted this server');
-    opened.servers.push(forbidden);
-    const workspace = createDemoWorkspace({ fetcher: exampleDir('fetcher'), notes: exampleDir('notes') }, granted.hostPort);
-    opened.workspace = workspace;
-    opened.runtime = createRuntime({
-      policy: DEMO_POLICY,
-      secrets: functionSecretStore((name) => (name === 'API_KEY' ? apiKey : undefined)),
-      // Plugin stderr goes to a sink, not the terminal: the table is the output.
-      onLog: (entry) => {
-        logLines += 1;
-        if (entry.line.includes(apiKey)) keySightings += 1;
-        if (logs.length < MAX_KEPT_LOG_LINES) logs.push(entry);
-      },
-      onAudit: (record) => {
-        if (JSON.stringify(record).includes(apiKey)) keySightings += 1;
-        if (record.type === 'launch') processes.launched += 1;
-        if (record.type === 'exit') processes.exited += 1;
-        if (audit.length < MAX_KEPT_AUDIT_RECORDS) audit.push(record);
-      },
-    });
-    process.stdout.write(header(granted, forbidden, opened.runtime.layers, width));
     results = await runScenarios({
-      runtime: opened.runtime,
+      runtime,
       granted,
       forbidden,
       fetcherManifest: workspace.fetcherManifest,
@@ -207,16 +199,85 @@ export async function run(args: string[]): Promise<number> {
       apiKey,
     });
   } finally {
-    await cleanup();
-    stopOnSignal();
-    process.off('exit', removeAtExit);
+    // Closed before the table is printed, so its count of exited processes is complete.
+    await runtime.close();
   }
   const rows = results.flatMap((result) => result.rows);
   rows.push(forbiddenServerRow(forbidden), secretLeakRow(apiKey, rows, keySightings));
 
   process.stdout.write(`\n${renderTable(rows, width)}`);
-  if (values.verbose) process.stdout.write(verboseDetails(results, audit, logs, width));
-  process.stdout.write(summary(rows, processes, logLines, values.verbose, width));
+  if (verbose) process.stdout.write(verboseDetails(results, audit, logs, width));
+  process.stdout.write(summary(rows, processes, logLines, verbose, width));
+  return rows.every((row) => row.outcome === row.expected);
+}
+
+/** The MCP session: the real bridge as a child process, driven by the SDK's client. Returns whether every step behaved as expected. */
+async function runSession(opened: Opened, { forbidden, workspace, width, verbose }: DemoSetup): Promise<boolean> {
+  const session = await runMcpSession({
+    root: workspace.root,
+    policyFile: workspace.policyFile,
+    manifests: {
+      echo: exampleManifest('echo'),
+      rogue: exampleManifest('rogue'),
+      counter: exampleManifest('counter'),
+      // Under the demo's policy notes is refused, as in the table: the bridge serves the others and says why.
+      refused: { plugin: 'notes', manifest: workspace.notesManifest },
+    },
+    forbidden,
+    onStarted: (stop) => (opened.stopBridge = stop),
+  });
+  process.stdout.write(renderTranscript(session, workspace.root, width, verbose));
+  return session.steps.every((step) => step.ok);
+}
+
+/**
+ * `demo`: the example plugins, rogue ones included, as a table, then some of them over
+ * MCP through the real bridge (`--mcp`: only that); exit 1 if anything escaped or misbehaved.
+ */
+export async function run(args: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      verbose: { type: 'boolean', default: false },
+      mcp: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) return printHelp('demo');
+  expectPositionals(positionals, []);
+  const started = performance.now();
+  const width = outputWidth();
+
+  const opened: Opened = { servers: [] };
+  // Each step runs even if another fails: no process, server or temporary folder is left behind.
+  const cleanup = async () => {
+    await Promise.allSettled([opened.stopBridge?.(), opened.runtime?.close(), ...opened.servers.map((server) => server.close())]);
+    opened.workspace?.remove();
+  };
+  const stopOnSignal = closeOnSignal(cleanup);
+  // An interrupt can land while the workspace is being made; removal is synchronous, so do it at exit too.
+  const removeAtExit = () => opened.workspace?.remove();
+  process.once('exit', removeAtExit);
+
+  let ok: boolean;
+  try {
+    const granted = await startLoopbackServer('hello from the loopback server fetcher is granted');
+    opened.servers.push(granted);
+    const forbidden = await startLoopbackServer('nobody is granted this server');
+    opened.servers.push(forbidden);
+    const workspace = createDemoWorkspace({ fetcher: exampleDir('fetcher'), notes: exampleDir('notes') }, granted.hostPort, DEMO_POLICY);
+    opened.workspace = workspace;
+    const setup: DemoSetup = { granted, forbidden, workspace, width, verbose: values.verbose };
+    if (values.mcp) process.stdout.write(mcpOnlyHeader(width));
+    const tableOk = values.mcp ? true : await runTable(opened, setup);
+    const sessionOk = await runSession(opened, setup);
+    ok = tableOk && sessionOk;
+  } finally {
+    await cleanup();
+    stopOnSignal();
+    process.off('exit', removeAtExit);
+  }
   process.stdout.write(`Total elapsed time: ${formatMs(performance.now() - started)}.\n`);
-  return rows.every((row) => row.outcome === row.expected) ? 0 : 1;
+  return ok ? 0 : 1;
 }

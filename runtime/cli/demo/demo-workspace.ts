@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { PolicyInput } from '../../index.ts';
 
 /** The demo's temporary folder; `remove` deletes it. */
 export interface DemoWorkspace {
@@ -15,6 +16,8 @@ export interface DemoWorkspace {
   canaryModule: string;
   /** What that module exports: seeing it in a result proves the import got through. */
   canary: string;
+  /** The demo's policy as a file, for a process that takes `--policy FILE` (the MCP bridge). */
+  policyFile: string;
   remove(): void;
 }
 
@@ -38,9 +41,14 @@ function copyExample(exampleDir: string, into: string, edit: (manifest: Record<s
  * (2) a copy of the notes example with a fresh, empty `data` folder: the notes the demo
  * writes land there, never inside the package (which may be an installed, shared or
  * read-only copy under node_modules);
- * (3) a canary module no plugin is granted.
+ * (3) a canary module no plugin is granted;
+ * (4) `policy` written as a policy file.
  */
-export function createDemoWorkspace(examples: { fetcher: string; notes: string }, hostPort: string): DemoWorkspace {
+export function createDemoWorkspace(
+  examples: { fetcher: string; notes: string },
+  hostPort: string,
+  policy: PolicyInput,
+): DemoWorkspace {
   const root = mkdtempSync(path.join(os.tmpdir(), 'manasvi-demo-'));
   const remove = () => rmSync(root, { recursive: true, force: true });
   try {
@@ -55,7 +63,9 @@ export function createDemoWorkspace(examples: { fetcher: string; notes: string }
     const canary = `canary-${randomBytes(8).toString('hex')}`;
     const canaryModule = path.join(root, 'outside-every-plugin.js');
     writeFileSync(canaryModule, `export default ${JSON.stringify(canary)};\n`);
-    return { root, fetcherManifest, notesManifest, canaryModule, canary, remove };
+    const policyFile = path.join(root, 'policy.json');
+    writeFileSync(policyFile, `${JSON.stringify(policy, null, 2)}\n`);
+    return { root, fetcherManifest, notesManifest, canaryModule, canary, policyFile, remove };
   } catch (error) {
     remove();
     throw error;

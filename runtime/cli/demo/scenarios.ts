@@ -8,7 +8,7 @@ import { DEMO_SCENARIOS, type ScenarioName } from './scenario-list.ts';
 const EXAMPLES = `${packagePath('manifests', 'examples')}/`;
 
 export const exampleDir = (name: string) => `${EXAMPLES}${name}`;
-const exampleManifest = (name: string) => `${EXAMPLES}${name}/manifest.json`;
+export const exampleManifest = (name: string) => `${EXAMPLES}${name}/manifest.json`;
 
 export interface DemoContext {
   runtime: Runtime;

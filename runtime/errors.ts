@@ -38,7 +38,7 @@ export const ERROR_CODES = {
   resource_exhausted: 'the process passed a resource limit (`details.limit`: heap, rss, cpu or file_size) and was killed',
   runtime_closed: 'the runtime was closed (a load in flight when close() began ends with this too)',
   load_timeout: "loading the plugin (manifest, grants, bundle) did not finish within deno-launch.json's `load.timeoutMs`",
-  name_collision: 'two tools served together (over MCP) would have the same name; `details.name` is the name, `details.plugins` the plugins that claim it',
+  name_collision: 'two tools served together (over MCP) would have the same name; `details.name` is the name, `details.plugins` and `details.manifestPaths` the plugins that claim it',
 } as const;
 
 /** A stable error code: one of {@link ERROR_CODES}. */
@@ -113,7 +113,7 @@ export interface ErrorDetailsByCode {
   /** The manifest whose load was in flight, if any. */
   runtime_closed: { manifestPath?: string };
   load_timeout: { manifestPath: string; timeoutMs: number };
-  name_collision: { name: string; plugins: string[] };
+  name_collision: { name: string; plugins: string[]; manifestPaths: string[] };
 }
 
 type DetailKey = { [C in ErrorCode]: ErrorDetailsByCode[C] extends object ? keyof ErrorDetailsByCode[C] : never }[ErrorCode];

@@ -44,6 +44,8 @@ export interface PluginHandle {
   readonly name: string;
   readonly version: string;
   readonly manifest: Manifest;
+  /** The manifest file, canonical and absolute. */
+  readonly manifestPath: string;
   /** What the plugin is granted: the ceiling for its tools. */
   readonly grants: Grants;
   /** One decision per declared scope, granted or refused, with its rule. */
@@ -124,6 +126,7 @@ export class RuntimePluginHandle extends EventEmitter<{ state: [ToolStateEvent];
   readonly name: string;
   readonly version: string;
   readonly manifest: Manifest;
+  readonly manifestPath: string;
   readonly grants: Grants;
   readonly decisions: readonly GrantDecision[];
   readonly tools: readonly PreparedTool[];
@@ -137,6 +140,7 @@ export class RuntimePluginHandle extends EventEmitter<{ state: [ToolStateEvent];
     this.#pools = pools;
     this.#config = config;
     this.manifest = plan.manifest;
+    this.manifestPath = plan.manifestPath;
     this.name = this.manifest.name;
     this.version = this.manifest.version;
     this.grants = plan.grants;

@@ -167,6 +167,20 @@ function evaluateOrDiscard(code: string, regExp: RegExpEngine): GeneratedValidat
   }
 }
 
-function toIssue(error: { instancePath: string; message?: string }): ArgumentIssue {
-  return { path: error.instancePath || '/', message: error.message ?? 'is invalid' };
+/** A JSON Pointer token (RFC 6901): `~` and `/` escaped. */
+const pointerToken = (key: string) => key.replace(/~/g, '~0').replace(/\//g, '~1');
+
+/**
+ * ajv's error as an issue naming the field. ajv puts a missing or an unexpected property's
+ * name in `params`, pointing at the object that holds it; the issue points at the property
+ * itself, so a caller learns which field, not just which object.
+ */
+function toIssue(error: { instancePath: string; message?: string; keyword?: string; params?: Record<string, unknown> }): ArgumentIssue {
+  const message = error.message ?? 'is invalid';
+  const field = error.keyword === 'required' ? error.params?.missingProperty : error.keyword === 'additionalProperties' ? error.params?.additionalProperty : undefined;
+  if (typeof field === 'string') {
+    const what = error.keyword === 'required' ? 'is required' : 'is not allowed here (no such property)';
+    return { path: `${error.instancePath}/${pointerToken(field)}`, message: what };
+  }
+  return { path: error.instancePath || '/', message };
 }

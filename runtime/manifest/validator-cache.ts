@@ -55,7 +55,7 @@ export function writeCachedCode(dir: string, key: string, code: string): void {
 /** A validate function as ajv generates it: true or false, with `errors` set on false. */
 export interface GeneratedValidator {
   (data: unknown): boolean;
-  errors?: { instancePath: string; message?: string }[] | null;
+  errors?: { instancePath: string; message?: string; keyword?: string; params?: Record<string, unknown> }[] | null;
 }
 
 /**

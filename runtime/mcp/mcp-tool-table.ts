@@ -65,11 +65,11 @@ export function mcpToolTable(plugins: readonly PluginHandle[]): McpToolTable {
       const name = mcpToolName(plugin.name, tool.name);
       const taken = entries.get(name);
       if (taken !== undefined) {
-        const where = (handle: PluginHandle) => `${handle.name} ${handle.version} (${handle.manifest.entry})`;
+        const where = (handle: PluginHandle) => `${handle.name} ${handle.version} (${handle.manifestPath})`;
         throw new PluginRuntimeError(
           'name_collision',
           `two plugins would serve the MCP tool ${name}: ${where(taken.plugin)} and ${where(plugin)}; list each plugin once, under a name of its own`,
-          { details: { name, plugins: [taken.plugin.name, plugin.name] } },
+          { details: { name, plugins: [taken.plugin.name, plugin.name], manifestPaths: [taken.plugin.manifestPath, plugin.manifestPath] } },
         );
       }
       const skip = (why: string) => skipped.push({ name, plugin: plugin.name, tool: tool.name, why });

@@ -20,6 +20,11 @@ export interface ServeMcpOptions {
    * instance why a plugin was refused at load (see {@link loadMcpPlugins}).
    */
   notices?: readonly string[];
+  /**
+   * Hears what goes wrong in the session itself: a line from the client that is not
+   * JSON-RPC, a send that failed. Default: one line on stderr (never stdout).
+   */
+  onError?: (error: Error) => void;
 }
 
 /** A running bridge. */
@@ -100,6 +105,7 @@ export async function serveMcp(
       return errorResult(error);
     }
   });
+  server.onerror = options.onError ?? ((error) => process.stderr.write(`manasvi-plugins mcp: ${error.message}\n`));
   server.oninitialized = () => {
     for (const notice of options.notices ?? []) log({ level: 'warning', logger: 'manasvi-plugins', data: notice });
   };

@@ -156,3 +156,12 @@ t.test('loadManifest names tools.<tool>.output when an output schema does not co
   });
   t.match(loadIssues(path.join(dir, 'manifest.json')), [{ path: 'tools.x.output' }]);
 });
+
+t.test('an argument validator names a missing or an unexpected property by its own path', async (t) => {
+  const input = { type: 'object', properties: { n: { type: 'integer' }, 'a/b': { type: 'object', properties: {}, additionalProperties: false } }, required: ['n'], additionalProperties: false };
+  const dir = t.testdir({ 'manifest.json': manifest({ tools: { x: { description: 'x', input } } }), 'plugin.ts': PLUGIN_SOURCE });
+  const validate = loadManifest(path.join(dir, 'manifest.json')).inputValidators.get('x')!;
+  t.match(validate({}), [{ path: '/n', message: 'is required' }]);
+  t.match(validate({ n: 1, colour: 'red' }), [{ path: '/colour', message: /not allowed/ }]);
+  t.match(validate({ n: 1, 'a/b': { 'x~y': 1 } }), [{ path: '/a~1b/x~0y' }], 'as a JSON Pointer, escaped');
+});

@@ -9,6 +9,7 @@ function plugin(name: string, tools: Record<string, Partial<PreparedTool>>): Plu
     name,
     version: '1.0.0',
     manifest: { entry: 'plugin.ts' },
+    manifestPath: `/plugins/${name}/manifest.json`,
     tools: Object.entries(tools).map(([tool, fields]) => ({ name: tool, description: `does ${tool}`, input: { type: 'object' }, ...fields })),
   } as unknown as PluginHandle;
 }
@@ -27,7 +28,7 @@ t.test('mcpToolTable names each tool <plugin>__<tool> and advertises its descrip
 t.test('mcpToolTable refuses two plugins serving one name, naming both', async (t) => {
   t.throws(() => mcpToolTable([plugin('echo', { echo: {} }), plugin('echo', { echo: {} })]), {
     code: 'name_collision',
-    details: { name: 'echo__echo', plugins: ['echo', 'echo'] },
+    details: { name: 'echo__echo', plugins: ['echo', 'echo'], manifestPaths: ['/plugins/echo/manifest.json', '/plugins/echo/manifest.json'] },
   });
 });
 

@@ -14,7 +14,8 @@
 
 // The runtime, and a loaded plugin.
 export { createRuntime } from './host/create-runtime.ts';
-export type { ActiveLayers, LoadOptions, PluginLogLine, Runtime, RuntimeOptions } from './host/create-runtime.ts';
+export type { ActiveLayers, LoadOptions, Runtime, RuntimeOptions } from './host/runtime-types.ts';
+export type { PluginLogLine } from './host/plugin-handle.ts';
 export { PluginHandle } from './host/plugin-handle.ts';
 export type { CallOptions } from './host/plugin-handle.ts';
 export type { ToolStateEvent } from './host/create-tool-pools.ts';

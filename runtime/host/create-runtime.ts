@@ -1,13 +1,12 @@
 import path from 'node:path';
-import { type AuditSink, makeAuditor } from '../audit/audit-record.ts';
+import { makeAuditor } from '../audit/audit-record.ts';
 import { fileAuditSink } from '../audit/file-sink.ts';
 import { CapabilityTokens } from '../capabilities/capability-tokens.ts';
-import { envSecretStore, type SecretStore } from '../capabilities/secret-store.ts';
+import { envSecretStore } from '../capabilities/secret-store.ts';
 import { loadManifest } from '../manifest/load-manifest.ts';
-import type { PolicyInput } from '../policy/policy-schema.ts';
-import { type WidenedScope, widenedScopes } from '../policy/widened-scopes.ts';
+import { widenedScopes } from '../policy/widened-scopes.ts';
 import { loadPolicyFile, type ResolvedPolicy, resolvePolicy } from '../policy/resolved-policy.ts';
-import { type LaunchConfig, loadLaunchConfig, parseLaunchConfig } from '../config/launch-config.ts';
+import { loadLaunchConfig, parseLaunchConfig } from '../config/launch-config.ts';
 import { isPluginRuntimeError, PluginRuntimeError } from '../errors.ts';
 import type { GrantDecision } from '../grants/grants.ts';
 import { TokenRegistry } from '../handshake/token-registry.ts';
@@ -16,124 +15,13 @@ import { detectOsLayersInBackground, toolCommand } from '../launch/os-limits.ts'
 import { packageOwnPaths } from '../package-root.ts';
 import { createSpawnPacer } from '../supervisor/spawn-pacer.ts';
 import { createToolPools } from './create-tool-pools.ts';
-import { type PluginHandle, type PluginLogLine, RuntimePluginHandle } from './plugin-handle.ts';
+import { type PluginLogLine, RuntimePluginHandle } from './plugin-handle.ts';
 import { handlerIssues, probeHandlers } from './probe-handlers.ts';
-import { inspection, type PreparedPlugin, preparePlugin } from './prepare-plugin.ts';
+import { inspection, preparePlugin } from './prepare-plugin.ts';
 import { canonicalisePath } from '../scopes/canonicalise-path.ts';
 import { LoadsInFlight } from './loads-in-flight.ts';
+import type { ActiveLayers, LoadOptions, Runtime, RuntimeOptions } from './runtime-types.ts';
 import { defaultStateDir, prepareStateDir } from './state-dir.ts';
-
-export type { PluginLogLine } from './plugin-handle.ts';
-
-/** What {@link createRuntime} takes; every field is optional. */
-export interface RuntimeOptions {
-  /** Deno binary; default `MANASVI_DENO`, else the `deno` npm package's binary. */
-  denoPath?: string;
-  /** A `deno-launch.json` path or an already-built config; default the package's own file. */
-  launchConfig?: string | LaunchConfig;
-  /** Folder for bundles and each tool process's own storage (created 0700); default per user under the OS temp folder. */
-  stateDir?: string;
-  /**
-   * The operator policy: a JSON file path, or the same object (its relative paths resolve
-   * against the current folder). Without one, nothing but provide-tools is granted.
-   */
-  policy?: string | PolicyInput;
-  /** Development only: grant everything each manifest declares. */
-  allowDeclared?: boolean;
-  /** Where secret values come from; default the host's `MANASVI_SECRET_<NAME>` variables. */
-  secrets?: SecretStore;
-  /** Receives plugin stderr lines; default: written to the host's stderr, tagged. */
-  onLog?: (entry: PluginLogLine) => void;
-  /** Receives every audit record. */
-  onAudit?: AuditSink;
-  /** Appends every audit record as a JSON line to this file. */
-  auditFile?: string;
-}
-
-/** Which enforcement layers are active. */
-export interface ActiveLayers {
-  /** Manifest, grant, bundle, channel and capability checks in the host: always. */
-  hostChecks: true;
-  /** Deno permission flags per tool process: always. */
-  denoPermissions: true;
-  /** CPU-seconds and file-size limits set by the OS (prlimit). */
-  osLimits: boolean;
-  /** The kernel kills plugin processes when the host dies (setpriv --pdeathsig). */
-  dieWithHost: boolean;
-  /** Tools with no network grant run in an empty network namespace (unshare). */
-  networkNamespace: boolean;
-  /** Mount namespaces per process: on the README roadmap, not built yet. */
-  mountNamespace: false;
-}
-
-/** Per-load overrides for `load` and `inspect`. */
-export interface LoadOptions {
-  /** Development only: grant everything this manifest declares. */
-  allowDeclared?: boolean;
-}
-
-/** The host: loads plugins, and stops them all on close. Made by {@link createRuntime}. */
-export interface Runtime {
-  /** The validated launch config in force. */
-  readonly config: LaunchConfig;
-  /** The enforcement layers active on this host, for the operator to see at start. */
-  readonly layers: ActiveLayers;
-  /**
-   * Validates, grants and bundles a plugin and returns its handle; processes start on first call.
-   * Every decision is audited (`grant_decision`), a refused load's too.
-   *
-   * @param manifestPath the plugin's `manifest.json`
-   * @param options development overrides for this load
-   * @returns the plugin's handle
-   * @throws PluginRuntimeError `manifest_invalid`, `sandbox_exceeds_grants` (with
-   *   `loadDecisions`), `import_refused`, `bundle_failed`, `deno_unsupported`,
-   *   `load_timeout`, `runtime_closed`.
-   * @example
-   * const notes = await runtime.load('plugins/notes/manifest.json');
-   * console.log(notes.refused);
-   */
-  load(manifestPath: string, options?: LoadOptions): Promise<PluginHandle>;
-  /**
-   * What `load` would grant and launch, without starting anything.
-   *
-   * @param manifestPath the plugin's `manifest.json`
-   * @param options development overrides, as for `load`
-   * @returns the manifest, its paths, grants, decisions, each tool's grants and argv, the bundle and the limits
-   * @throws PluginRuntimeError the same codes as `load`.
-   * @example
-   * const prepared = await runtime.inspect('plugins/notes/manifest.json');
-   * for (const tool of prepared.tools) console.log(tool.name, tool.argv.join(' '));
-   */
-  inspect(manifestPath: string, options?: LoadOptions): Promise<PreparedPlugin>;
-  /**
-   * Runs the plugin's bundle once with no permissions at all and checks that its entry
-   * registers a handler for exactly the declared tools (what `validate` does).
-   * @throws PluginRuntimeError `manifest_invalid` with one issue per missing (`tools.<name>`)
-   *   or undeclared (`entry`) handler, or naming `entry` when its top level throws or hangs.
-   */
-  checkHandlers(manifestPath: string): Promise<void>;
-  /**
-   * What `updatedManifestPath` asks for beyond the approved manifest: every scope an update
-   * would widen, so an operator never widens a plugin silently. Both manifests are validated.
-   *
-   * @param approvedManifestPath the manifest the operator approved
-   * @param updatedManifestPath the update
-   * @returns every widened scope; empty when the update asks for nothing more
-   * @throws PluginRuntimeError `manifest_invalid`.
-   * @example
-   * const widened = runtime.compare('approved/manifest.json', 'update/manifest.json');
-   * if (widened.length > 0) throw new Error('the update needs approval');
-   */
-  compare(approvedManifestPath: string, updatedManifestPath: string): WidenedScope[];
-  /**
-   * Stops every process of every plugin (shutdown → ack → SIGKILL after the grace period);
-   * a load in flight ends with `runtime_closed`, and so does every later `load`.
-   *
-   * @example
-   * await runtime.close();
-   */
-  close(): Promise<void>;
-}
 
 
 /**

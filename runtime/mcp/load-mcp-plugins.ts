@@ -1,5 +1,5 @@
 import { isPluginRuntimeError, type PluginRuntimeError } from '../errors.ts';
-import type { Runtime } from '../host/create-runtime.ts';
+import type { Runtime } from '../host/runtime-types.ts';
 import type { PluginHandle } from '../host/plugin-handle.ts';
 
 /** A manifest the runtime refused to load, and its error (recorded as `load_refused` in the audit). */

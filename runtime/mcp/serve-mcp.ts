@@ -3,7 +3,7 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { CallToolRequestSchema, type CallToolResult, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { CallProgress } from '../supervisor/call-ledger.ts';
 import type { PluginHandle, PluginLogLine } from '../host/plugin-handle.ts';
-import type { Runtime } from '../host/create-runtime.ts';
+import type { Runtime } from '../host/runtime-types.ts';
 import { PACKAGE_VERSION } from '../package-root.ts';
 import { errorResult, invalidParams, valueResult } from './call-result.ts';
 import { LogForwarder, type LogParams } from './log-forwarder.ts';

@@ -34,8 +34,9 @@ Steps of the MCP session (echo, rogue, counter, and notes to be refused, under t
 demo's policy), in the order they are printed:
 ${steps.join('\n')}
 
-The bridge runs the compiled CLI in dist/ (npm install and npm test build it; else
-npm run build); without it the session fails, saying so.
+The bridge is this same CLI under this Node: dist/cli.js when the demo runs compiled
+(the bin), or the same TypeScript sources under the same loader when it runs from
+source (npm start), so it never runs a stale or missing dist/.
 
 Options:
   --mcp        run the MCP session only, not the table

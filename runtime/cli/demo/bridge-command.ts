@@ -4,16 +4,21 @@ import { packagePath } from '../../package-root.ts';
 /** How to start `manasvi-plugins mcp` as a child process, or why it cannot be started. */
 export type BridgeCommand = { command: string; args: string[]; missing?: undefined } | { missing: string };
 
+/** Compiled, this module is a chunk in dist/; from source (npm start, under tsx) it is this .ts file. */
+const RUNNING_FROM_SOURCE = import.meta.url.endsWith('.ts');
+
+/** A debugger flag would make the child fight this process for the inspector's port. */
+const isDebuggerFlag = (flag: string) => /^--(inspect|debug)/.test(flag);
+
 /**
- * The package's own bin under this Node, the way an MCP client configured with
- * `manasvi-plugins mcp` would start it. The bin runs the compiled CLI in dist/, which the
- * demo run from source (`npm start`) does not need: when it is missing, say so instead of
- * letting the bin's exit look like a failed session.
+ * This same CLI's `mcp` command under this Node, so the bridge is the very code the demo
+ * runs. Compiled (the bin, an installed package): dist/cli.js, the file the bin runs.
+ * From source (`npm start`): runtime/cli/main.ts with this process's own loader flags
+ * (`process.execArgv`: tsx's hooks), never a dist/ that may be stale or not built yet.
  */
 export function bridgeCommand(mcpArgs: readonly string[]): BridgeCommand {
-  const compiled = packagePath('dist', 'cli.js');
-  if (!existsSync(compiled)) {
-    return { missing: `${compiled} is missing: the bridge runs the compiled CLI; build it with \`npm run build\` (npm install and npm test do)` };
-  }
-  return { command: process.execPath, args: [packagePath('bin', 'manasvi-plugins.js'), 'mcp', ...mcpArgs] };
+  const entry = RUNNING_FROM_SOURCE ? packagePath('runtime', 'cli', 'main.ts') : packagePath('dist', 'cli.js');
+  if (!existsSync(entry)) return { missing: `${entry} is missing: the bridge is this CLI's own entry point` };
+  const loader = RUNNING_FROM_SOURCE ? process.execArgv.filter((flag) => !isDebuggerFlag(flag)) : [];
+  return { command: process.execPath, args: [...loader, entry, 'mcp', ...mcpArgs] };
 }

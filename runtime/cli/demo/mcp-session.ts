@@ -52,7 +52,7 @@ async function runStep(label: SessionStepLabel, ctx: SessionContext): Promise<St
  * it would, and drives it with the official SDK's Client: each step of
  * {@link SESSION_STEPS} in turn (one failing does not stop the others), close last, which
  * also checks that no tool process outlives the bridge. A bridge that cannot be started
- * (no compiled CLI) or initialized is one failed step.
+ * (its entry point missing) or initialized is one failed step.
  */
 export async function runMcpSession(options: McpSessionOptions): Promise<McpSessionResult> {
   const auditFile = path.join(options.root, 'mcp-audit.jsonl');

@@ -12,8 +12,11 @@ const CALL_TIMEOUT_MS = 30_000;
 /** After the client closed, how long the server and everything it started get to be gone from /proc. */
 const EXIT_TIMEOUT_MS = 10_000;
 
+/** The bridge, the unsandboxed server, and the unchecked forwarder to a raw Deno echo. */
+export type McpServerLabel = 'runtime' | 'floor' | 'forward';
+
 export interface McpEchoServerOptions {
-  label: 'runtime' | 'floor';
+  label: McpServerLabel;
   command: string;
   args: string[];
   /** Added to the SDK's default inherited environment (HOME, PATH, …), as an MCP client configures a server. */
@@ -25,12 +28,12 @@ export interface McpEchoServerOptions {
 
 /** One MCP server on stdio, driven by the official SDK client, calling its echo tool. */
 export interface McpEchoServer extends EchoProcess {
-  readonly label: 'runtime' | 'floor';
+  readonly label: McpServerLabel;
   /** The server process's pid (the bridge's Node process, or the floor's). */
   readonly pid: number;
   /** One `tools/call` of the echo tool; resolves with the whole result. */
   echo(): Promise<CallToolResult>;
-  /** Processes the server started (the bridge's Deno tool process; none for the floor), as /proc shows them now. */
+  /** Processes the server started (a Deno process, for the bridge and the forwarder), as /proc shows them now. */
   descendants(): number[];
   /** The last of the server's stderr, for error messages. */
   stderrTail(): string;

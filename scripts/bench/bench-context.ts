@@ -8,6 +8,13 @@ export interface BenchPlan {
   coldStart: { warmup: number; samples: number };
   rtt: { warmupCalls: number; rounds: number; callsPerRound: number };
   pipelined: { warmupCalls: number; rounds: number; calls: number; inFlight: number };
+  /** MCP tools/call through the bridge and an unsandboxed SDK server: sequential blocks, then pipelined batches. */
+  mcp: {
+    warmupCalls: number;
+    rounds: number;
+    callsPerRound: number;
+    throughput: { warmupCalls: number; rounds: number; calls: number; inFlight: number };
+  };
   rss: { idleMs: number; calls: number };
   /** Rounds of whole commands (CLI call, library import), after one warming round. */
   cli: { rounds: number };
@@ -29,6 +36,13 @@ export function defaultPlan(config: LaunchConfig): BenchPlan {
     rtt: { warmupCalls: 300, rounds: 8, callsPerRound: 250 },
     // Stay within the per-process concurrency cap, so the runtime never queues or answers `overloaded`.
     pipelined: { warmupCalls: 1000, rounds: 5, calls: 2000, inFlight: Math.min(16, config.calls.maxConcurrent) },
+    // Within calls.maxConcurrent as above: the bridge's PluginHandle.call never queues.
+    mcp: {
+      warmupCalls: 300,
+      rounds: 8,
+      callsPerRound: 250,
+      throughput: { warmupCalls: 1000, rounds: 5, calls: 2000, inFlight: Math.min(16, config.calls.maxConcurrent) },
+    },
     rss: { idleMs: 500, calls: 2000 },
     cli: { rounds: 15 },
     // The ready bound is far above the expected few seconds but below the bench's watchdog.

@@ -61,8 +61,8 @@ interface PendingCall {
   onProgress: ((progress: CallProgress) => void) | undefined;
   /** The last `done` reported; the next must be higher. */
   lastDone: number;
-  /** How many progress frames this call may still forward. */
-  progressRate: TokenBucket;
+  /** How many progress frames this call may still forward; made at its first report (most calls make none). */
+  progressRate: TokenBucket | undefined;
 }
 
 /**
@@ -121,8 +121,7 @@ export class CallLedger {
         this.#timers.clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
       };
-      const progressRate = new TokenBucket(this.#o.progressPerSecond, this.#timers);
-      this.#pending.set(id, { resolve, reject, cleanup, onProgress, lastDone: -1, progressRate });
+      this.#pending.set(id, { resolve, reject, cleanup, onProgress, lastDone: -1, progressRate: undefined });
       if (this.#pending.size === 1) this.#o.onBusy();
       this.#o.sendCall(frame);
     });
@@ -166,6 +165,7 @@ export class CallLedger {
       return;
     }
     pending.lastDone = done;
+    pending.progressRate ??= new TokenBucket(this.#o.progressPerSecond, this.#timers);
     if (!pending.progressRate.take()) {
       this.progressDropped++;
       return;

@@ -68,17 +68,29 @@ export function resolvePolicy(input: PolicyInput | unknown, baseDir: string, sou
   };
 }
 
+/** Why a policy file could not be read, in words: a missing file names the absolute path looked for. */
+function policyReadProblem(file: string, cause: unknown): string {
+  const code = (cause as NodeJS.ErrnoException)?.code;
+  if (code === 'ENOENT' || code === 'ENOTDIR') {
+    const looked = path.resolve(file);
+    const relative = path.isAbsolute(file) ? '' : ` (a relative path is taken from the current folder, ${printableText(process.cwd())})`;
+    return `no policy file at ${printableText(looked)}${relative}`;
+  }
+  return jsonErrorMessage(cause, 'cannot read policy');
+}
+
 /**
  * Reads a policy file; relative paths in it resolve against the file's folder.
  * @throws PluginRuntimeError `policy_invalid` naming each bad field, or why the file cannot
- * be read (a JSON syntax error by line and column, with the line and a caret).
+ * be read (a JSON syntax error by line and column, with the line and a caret; a missing
+ * file by the absolute path looked for).
  */
 export function loadPolicyFile(file: string): ResolvedPolicy {
   let raw: unknown;
   try {
     raw = parseJson(readRegularFile(file, MAX_POLICY_BYTES));
   } catch (cause) {
-    const issues = [{ path: '(root)', message: jsonErrorMessage(cause, 'cannot read policy'), expected: null, received: '' }];
+    const issues = [{ path: '(root)', message: policyReadProblem(file, cause), expected: null, received: '' }];
     throw new PluginRuntimeError('policy_invalid', describeSchemaIssues(policySubject(file), issues), {
       details: { source: file, issues },
       cause,

@@ -97,3 +97,12 @@ t.test('createRuntime refuses an invalid policy, from a file or an object, befor
     details: { issues: [{ path: 'deny.hosts.0' }] },
   });
 });
+
+t.test('a missing policy file is named by the absolute path looked for, and where a relative one was taken from', async (t) => {
+  const dir = t.testdir({});
+  const absolute = path.join(dir, 'missing.json');
+  t.match(issuesOf(() => loadPolicyFile(absolute), 'policy_invalid'), [{ path: '(root)', message: `no policy file at ${absolute}` }]);
+  const relative = path.relative(process.cwd(), absolute);
+  const [issue] = issuesOf(() => loadPolicyFile(relative), 'policy_invalid');
+  t.match(issue!.message, `no policy file at ${absolute} (a relative path is taken from the current folder, ${process.cwd()})`);
+});

@@ -4,6 +4,13 @@
  */
 import { runCli } from './run-cli.ts';
 
+// A reader that went away (`manasvi-plugins demo | head`) is a SIGPIPE in spirit: stop the
+// way SIGTERM stops a command (its plugin processes closed first), not with a stack trace.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+  process.kill(process.pid, 'SIGTERM');
+});
+
 let status: number;
 try {
   status = await runCli(process.argv.slice(2));

@@ -5,19 +5,7 @@ import { isPluginRuntimeError } from '../../runtime/errors.ts';
 import { loadManifest } from '../../runtime/manifest/load-manifest.ts';
 import { MAX_INPUT_SCHEMA_BYTES } from '../../runtime/manifest/input-validator.ts';
 import type { SchemaIssue } from '../../runtime/schema-issues.ts';
-
-const PLUGIN_SOURCE = "import { definePlugin } from 'manasvi-plugins/plugin-sdk';\n";
-
-function manifest(overrides: Record<string, unknown> = {}): string {
-  return JSON.stringify({
-    name: 'fixture',
-    version: '1.0.0',
-    entry: 'plugin.ts',
-    capabilities: { 'provide-tools': true },
-    tools: { x: { description: 'x', input: { type: 'object' } } },
-    ...overrides,
-  });
-}
+import { manifestJson as manifest, PLUGIN_SOURCE } from '../helpers/fixture-manifest.ts';
 
 /** The issues of the `manifest_invalid` error loadManifest throws; `[]` if it loads. */
 function loadIssues(manifestPath: string): SchemaIssue[] {

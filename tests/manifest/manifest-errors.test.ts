@@ -4,21 +4,9 @@ import path from 'node:path';
 import t from 'tap';
 import { isPluginRuntimeError, type PluginRuntimeError } from '../../runtime/errors.ts';
 import { loadManifest, parseManifest } from '../../runtime/manifest/load-manifest.ts';
+import { manifestObject, PLUGIN_SOURCE } from '../helpers/fixture-manifest.ts';
 import { issuesOf } from '../helpers/schema-issues.ts';
 import { testRuntime } from '../helpers/test-runtime.ts';
-
-const PLUGIN_SOURCE = "import { definePlugin } from 'manasvi-plugins/plugin-sdk';\n";
-
-function manifestObject(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    name: 'fixture',
-    version: '1.0.0',
-    entry: 'plugin.ts',
-    capabilities: { 'provide-tools': true },
-    tools: { x: { description: 'x', input: { type: 'object' } } },
-    ...overrides,
-  };
-}
 
 /** The error `run` throws (the test fails if it throws none). */
 function caught(run: () => unknown): PluginRuntimeError {

@@ -1,6 +1,6 @@
 import type * as v from 'valibot';
 import { printableText } from './printable-text.ts';
-import { unknownKeyMessage } from './unknown-key-hint.ts';
+import { unknownKeys } from './unknown-key-hint.ts';
 
 /** One validation problem, with the dotted path of the field it concerns. */
 export interface SchemaIssue {
@@ -36,14 +36,25 @@ function missingKeyMessage(issue: v.BaseIssue<unknown>): string | undefined {
  * @param schema the schema the input was checked against, for unknown-key hints
  */
 export function toSchemaIssues(issues: readonly v.BaseIssue<unknown>[], schema?: v.GenericSchema): SchemaIssue[] {
-  return issues.map((issue) => {
+  const seen = new Set<string>();
+  return issues.flatMap((issue): SchemaIssue[] => {
+    const unknown = schema && unknownKeys(schema, issue);
+    if (unknown) {
+      // valibot names the first unknown key of an object; every one of them is reported, once.
+      return unknown.flatMap(({ objectPath, key, message }) => {
+        const path = [...objectPath, key].join('.');
+        if (seen.has(path)) return [];
+        seen.add(path);
+        return [{ path: printableText(path), message: printableText(message), expected: issue.expected, received: key === unknown[0]!.key ? printableText(issue.received) : '' }];
+      });
+    }
     const missing = missingKeyMessage(issue);
-    return {
+    return [{
       path: printableText(issue.path?.map((item) => String(item.key)).join('.') || '(root)'),
-      message: printableText((schema && unknownKeyMessage(schema, issue)) ?? missing ?? issue.message),
+      message: printableText(missing ?? issue.message),
       expected: issue.expected,
       received: missing === undefined ? printableText(issue.received) : '',
-    };
+    }];
   });
 }
 

@@ -66,22 +66,41 @@ export function closestKey(key: string, validKeys: readonly string[]): string | 
   return best?.key;
 }
 
-/**
- * For an unknown key valibot refused in a strict object, the message that says how to fix
- * it: the keys that object takes, read from the schema itself, and the closest of them.
- *
- * @param root the schema the input was checked against
- * @param issue the `strict_object` issue (its last path item is the unknown key)
- * @returns the message, or undefined when the issue is not an unknown key
- */
-export function unknownKeyMessage(root: v.GenericSchema, issue: v.BaseIssue<unknown>): string | undefined {
-  const path = issue.path;
-  if (issue.type !== 'strict_object' || issue.expected !== 'never' || path === undefined || path.length === 0) return undefined;
-  const key = String(path[path.length - 1]!.key);
-  const entries = schemaAt(root, path.slice(0, -1))?.entries;
-  if (entries === undefined) return `unknown key ${JSON.stringify(key)}`;
-  const validKeys = Object.keys(entries);
+/** One unknown key of a strict object: where its object is, the key, and how to fix it. */
+export interface UnknownKey {
+  /** The path of the object holding the key (valibot path items' keys). */
+  objectPath: string[];
+  key: string;
+  message: string;
+}
+
+function unknownKeyText(key: string, validKeys: readonly string[] | undefined): string {
+  if (validKeys === undefined) return `unknown key ${JSON.stringify(key)}`;
   const guess = closestKey(key, validKeys);
   const hint = guess === undefined ? '.' : `: did you mean "${guess}"?`;
   return `unknown key ${JSON.stringify(key)}${hint} Valid keys here: ${validKeys.join(', ')}`;
+}
+
+/**
+ * For an unknown key valibot refused in a strict object, every unknown key of that object
+ * (valibot stops at the first), each with the message that says how to fix it: the keys
+ * that object takes, read from the schema itself, and the closest of them.
+ *
+ * @param root the schema the input was checked against
+ * @param issue the `strict_object` issue (its last path item is the unknown key, its input the object)
+ * @returns one entry per unknown key in the object's own order, or undefined when the issue is not an unknown key
+ */
+export function unknownKeys(root: v.GenericSchema, issue: v.BaseIssue<unknown>): UnknownKey[] | undefined {
+  const path = issue.path;
+  if (issue.type !== 'strict_object' || issue.expected !== 'never' || path === undefined || path.length === 0) return undefined;
+  const last = path[path.length - 1]!;
+  const objectPath = path.slice(0, -1).map((item) => String(item.key));
+  const entries = schemaAt(root, path.slice(0, -1))?.entries;
+  const validKeys = entries === undefined ? undefined : Object.keys(entries);
+  const holder = last.input;
+  const keys =
+    validKeys !== undefined && holder !== null && typeof holder === 'object' && !Array.isArray(holder)
+      ? Object.keys(holder).filter((key) => !validKeys.includes(key))
+      : [String(last.key)];
+  return keys.map((key) => ({ objectPath, key, message: unknownKeyText(key, validKeys) }));
 }

@@ -120,3 +120,21 @@ t.test('each issue carries what was expected and what was received', async (t) =
     t.match((error as Error).message, /version/);
   }
 });
+
+t.test('parseManifest names every unknown key of an object, not only the first, each once', async (t) => {
+  const input = {
+    name: 'fixture',
+    version: '1.0.0',
+    entry: 'plugin.ts',
+    colour: 'red',
+    size: 3,
+    tools: { x: { description: 'x', input: { type: 'object' }, inptu: {}, extra: true } },
+  };
+  let paths: string[] = [];
+  try {
+    parseManifest(input);
+  } catch (error) {
+    paths = ((error as { details: { issues: { path: string }[] } }).details.issues).map(({ path }) => path);
+  }
+  t.same(paths.sort(), ['colour', 'size', 'tools.x.extra', 'tools.x.inptu']);
+});

@@ -256,15 +256,9 @@ export class ToolProcess {
   }
 
   #onClose(code: number | null, signal: NodeJS.Signals | null): void {
-    const withheld = this.#channel?.framesWithheld ?? 0;
-    this.#audit({
-      type: 'exit',
-      exitCode: code,
-      signal,
-      ...(this.#secrets.denialsUnrecorded > 0 ? { denialsUnrecorded: this.#secrets.denialsUnrecorded } : {}),
-      ...(withheld > 0 ? { repliesWithheld: withheld } : {}),
-      ...(this.#calls.progressDropped > 0 ? { progressDropped: this.#calls.progressDropped } : {}),
-    });
+    const counts = { denialsUnrecorded: this.#secrets.denialsUnrecorded, repliesWithheld: this.#channel?.framesWithheld ?? 0, progressDropped: this.#calls.progressDropped };
+    // Only a counter that counted something goes on record.
+    this.#audit({ type: 'exit', exitCode: code, signal, ...(Object.fromEntries(Object.entries(counts).filter(([, n]) => n > 0)) as Partial<typeof counts>) });
     if (!this.#ended) {
       if (this.state === 'draining') {
         this.#ended = new PluginRuntimeError('shutting_down', `the ${this.#o.tool} process stopped`);

@@ -89,3 +89,14 @@ t.test('100 concurrent calls are all answered, each with its own value', async (
   const results = await Promise.all(texts.map((text) => client.callTool({ name: 'echo__echo', arguments: { text } })));
   t.same(results.map((result) => result.structuredContent), texts.map((text) => ({ text })));
 });
+
+t.test('logging/setLevel is honoured: plugin lines (info) are not sent while the client asks for errors only', async (t) => {
+  await client.setLoggingLevel('error');
+  await client.callTool({ name: 'mcp-fixture__say', arguments: { line: 'said while only errors are wanted' } });
+  await session.waitForStderr('said while only errors are wanted');
+  await client.setLoggingLevel('info');
+  await client.callTool({ name: 'mcp-fixture__say', arguments: { line: 'said once info is wanted again' } });
+  await session.waitForLog('said once info is wanted again');
+  // Notifications travel in order on one stream: the first line would have arrived before the second.
+  t.notOk(session.logs.some(({ data }) => String(data).includes('said while only errors are wanted')));
+});

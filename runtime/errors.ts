@@ -38,6 +38,8 @@ export const ERROR_CODES = {
   resource_exhausted: 'the process passed a resource limit (`details.limit`: heap, rss, cpu or file_size) and was killed',
   runtime_closed: 'the runtime was closed (a load in flight when close() began ends with this too)',
   load_timeout: "loading the plugin (manifest, grants, bundle) did not finish within deno-launch.json's `load.timeoutMs`",
+  layer_unavailable:
+    'a layer deno-launch.json or the policy requires cannot be given on this host; `details.layer` names it, `details.reason` says why, `details.requiredBy` where it was required',
   name_collision: 'two tools served together (over MCP) would have the same name; `details.name` is the name, `details.plugins` and `details.manifestPaths` the plugins that claim it',
 } as const;
 
@@ -114,6 +116,7 @@ export interface ErrorDetailsByCode {
   runtime_closed: { manifestPath?: string };
   load_timeout: { manifestPath: string; timeoutMs: number };
   name_collision: { name: string; plugins: string[]; manifestPaths: string[] };
+  layer_unavailable: { layer: string; reason: string; requiredBy: string; plugin: string; tool: string };
 }
 
 type DetailKey = { [C in ErrorCode]: ErrorDetailsByCode[C] extends object ? keyof ErrorDetailsByCode[C] : never }[ErrorCode];

@@ -66,6 +66,7 @@ Commands:
   mcp <manifest>...        serve the plugins' granted tools as one MCP server on stdio
   demo                     run the example plugins, rogue ones included, then over
                            MCP (npm start)
+  doctor                   prove each enforcement layer on this host with probe plugins
 
 <manifest> is a plugin's manifest.json, or its folder.
 Run "manasvi-plugins <command> --help" for a command's options.
@@ -153,6 +154,24 @@ Exit status: 0 shown, 1 the plugin cannot be loaded or (with --against) the upda
 widens something, 2 usage error.
 `,
   demo: demoHelp(),
+  doctor: `Usage: manasvi-plugins doctor [options]
+
+Proves each enforcement layer on this host. A probe plugin tries real escapes (files
+outside its grants, /proc of the host, signals to the host and a sibling tool, sockets,
+FFI) three ways: with Deno's flags in force and no namespaces; with Deno's flags
+stripped under the OS layers alone; and with both gone, which must let every escape
+through (the positive control). Each layer is then active, unavailable (with the
+reason and what would enable it) or failed.
+
+Options:
+  --require LAYERS   comma-separated layers that must be active (added to
+                     deno-launch.json's layers.require): ${'hostChecks, denoPermissions, osLimits, dieWithHost, networkNamespace, mountNamespace'}
+  --json             print the report as JSON
+  -h, --help         show this help
+
+Exit status: 0 every layer active or unavailable and every required one active,
+1 a layer failed or a required one is not active, 2 usage error.
+`,
 } as const;
 
 export type CommandName = Exclude<keyof typeof HELP, 'main'>;

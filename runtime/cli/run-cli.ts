@@ -16,6 +16,7 @@ const COMMANDS: Record<CommandName, () => Promise<Command>> = {
   init: () => import('./commands/init.ts'),
   mcp: () => import('./commands/mcp.ts'),
   demo: () => import('./commands/demo.ts'),
+  doctor: () => import('./commands/doctor.ts'),
 };
 
 function isCommand(name: string): name is CommandName {

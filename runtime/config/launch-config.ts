@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as v from 'valibot';
 import { FRAME_HEADER_BYTES } from '../../plugin-sdk/protocol/frame.ts';
+import { RequiredLayerSchema } from '../layer-names.ts';
 import { PluginRuntimeError } from '../errors.ts';
 import { packagePath } from '../package-root.ts';
 import { describeSchemaIssues, toSchemaIssues } from '../schema-issues.ts';
@@ -63,6 +64,8 @@ export const LaunchConfigSchema = v.strictObject({
     healthyUptimeMs: positiveInt,
   }),
   shutdown: v.strictObject({ graceMs: positiveInt }),
+  /** Layers every tool process must run under: a host that cannot give one refuses to launch (`layer_unavailable`). */
+  layers: v.optional(v.strictObject({ require: v.array(RequiredLayerSchema) }), { require: [] }),
   toolProcess: v.strictObject({
     idleMs: positiveInt,
     /** How often a live process's writable trees are swept for set-uid/set-gid files. */

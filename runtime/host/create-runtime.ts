@@ -11,7 +11,9 @@ import { isPluginRuntimeError, PluginRuntimeError } from '../errors.ts';
 import type { GrantDecision } from '../grants/grants.ts';
 import { TokenRegistry } from '../handshake/token-registry.ts';
 import { checkDenoVersion, resolveDenoPath } from '../launch/deno-binary.ts';
-import { detectOsLayersInBackground, toolCommand } from '../launch/os-limits.ts';
+import { detectOsLayersInBackground, toolLayers } from '../launch/os-limits.ts';
+import { type LayerOverrides, withOverrides } from './layer-overrides.ts';
+import { layerRequirements, planToolLaunch } from './tool-launch-plan.ts';
 import { packageOwnPaths } from '../package-root.ts';
 import { createSpawnPacer } from '../supervisor/spawn-pacer.ts';
 import { createToolPools } from './create-tool-pools.ts';
@@ -66,6 +68,14 @@ function defaultLog({ plugin, tool, line }: PluginLogLine): void {
  * await runtime.close();
  */
 export function createRuntime(options: RuntimeOptions = {}): Runtime {
+  return createRuntimeWith(options, {});
+}
+
+/**
+ * {@link createRuntime} with layers taken away on purpose (see layer-overrides.ts): for
+ * `doctor` and the escape suite only, never exported from the package.
+ */
+export function createRuntimeWith(options: RuntimeOptions, overrides: LayerOverrides): Runtime {
   const config =
     typeof options.launchConfig === 'object'
       ? parseLaunchConfig(options.launchConfig, 'launchConfig option')
@@ -94,7 +104,8 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
   const capabilityTokens = new CapabilityTokens();
   const onLog = options.onLog ?? defaultLog;
   const tokens = new TokenRegistry();
-  const layerDetection = detectOsLayersInBackground();
+  const layerDetection = detectOsLayersInBackground(denoPath);
+  const osLayers = () => withOverrides(layerDetection.now(), overrides, []).layers;
   const pacer = createSpawnPacer();
   const handles = new Set<RuntimePluginHandle>();
   const loads = new LoadsInFlight(config.load.timeoutMs);
@@ -118,7 +129,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
         config,
         { bundleDir, validatorDir },
         // The probe has answered by now: preparation waits for it, like every launch.
-        (grants, argv, limits) => toolCommand(layerDetection.now(), limits, denoPath, grants, argv),
+        (input) => planToolLaunch(layerDetection.now(), overrides, denoPath, layerRequirements(config, policy, input.plugin), input),
         signal,
       );
       recordDecisions(prepared.manifest.name, prepared.decisions);
@@ -138,14 +149,14 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
   return {
     config,
     get layers(): ActiveLayers {
-      const layers = layerDetection.now();
+      const given = new Set([...toolLayers(osLayers(), { network: [] })]);
       return {
         hostChecks: true as const,
-        denoPermissions: true as const,
-        osLimits: layers.prlimit !== null,
-        dieWithHost: layers.setpriv !== null,
-        networkNamespace: layers.unshare !== null,
-        mountNamespace: false as const,
+        denoPermissions: !overrides.stripDenoPermissions,
+        osLimits: given.has('osLimits'),
+        dieWithHost: given.has('dieWithHost'),
+        networkNamespace: given.has('networkNamespace'),
+        mountNamespace: given.has('mountNamespace'),
       };
     },
     inspect: async (manifestPath, loadOptions = {}) => inspection(await prepare(manifestPath, loadOptions)),
@@ -153,7 +164,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
       const prepared = await prepare(manifestPath, { allowDeclared: true });
       refuseIfClosed();
       const probeLog = (line: string, launchId: string) => shielded(() => onLog({ plugin: prepared.manifest.name, tool: '(probe)', launchId, line }));
-      const handlers = await probeHandlers(prepared, { config, denoPath, processStorageDir, layers: layerDetection.now(), tokens, audit, onLog: probeLog });
+      const handlers = await probeHandlers(prepared, { config, denoPath, processStorageDir, layers: osLayers(), tokens, audit, onLog: probeLog });
       const issues = handlerIssues(prepared.tools.map((tool) => tool.name), handlers, prepared.entryPath);
       if (issues.length > 0) {
         throw new PluginRuntimeError('manifest_invalid', `the entry ${prepared.entryPath} does not register a handler for exactly the declared tools`, {

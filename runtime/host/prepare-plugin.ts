@@ -9,6 +9,8 @@ import { computeToolGrants, type ResolvedSandbox } from '../grants/tool-grants.t
 import { buildDenoArgv } from '../launch/deno-argv.ts';
 import { type LoadedManifest, loadManifest } from '../manifest/load-manifest.ts';
 import type { ArgumentValidator } from '../manifest/input-validator.ts';
+import type { LayerName } from '../layer-names.ts';
+import type { ToolLaunchInput, ToolLaunchPlan } from './tool-launch-plan.ts';
 import type { Manifest, ToolDefinition } from '../manifest/manifest-schema.ts';
 import { type EffectiveLimits, effectiveLimits } from '../supervisor/effective-limits.ts';
 
@@ -31,6 +33,8 @@ export interface PreparedTool {
    * setpriv) with their arguments, the Deno binary, then {@link PreparedTool.argv}.
    */
   command: string[];
+  /** The enforcement layers this tool's process runs under. */
+  layers: LayerName[];
 }
 
 /** Everything an operator needs to know about a plugin before any process starts: what `inspect` returns. */
@@ -101,7 +105,7 @@ export async function preparePlugin(
   policy: GrantPolicy,
   config: LaunchConfig,
   cacheDirs: { bundleDir: string; validatorDir: string },
-  launchCommand: (grants: Grants, argv: string[], limits: EffectiveLimits) => [string, string[]],
+  planLaunch: (input: ToolLaunchInput) => ToolLaunchPlan,
   signal?: AbortSignal,
 ): Promise<PluginPlan> {
   const loaded = loadManifest(manifestPath, { validatorCacheDir: cacheDirs.validatorDir });
@@ -131,10 +135,17 @@ export async function preparePlugin(
   const bundle = await bundlePlugin(loaded.entryPath, loaded.pluginDir, cacheDirs.bundleDir, signal);
   const limits = effectiveLimits(config, policy.policy?.plugins.get(loaded.manifest.name)?.limits);
   const tools = toolGrants.map(([name, tool, granted]) => {
-    const argv = buildDenoArgv({ config, grants: granted, bundlePath: bundle.bundlePath, heapMb: limits.heapMb });
-    const [file, args] = launchCommand(granted, argv, limits);
+    const built = buildDenoArgv({ config, grants: granted, bundlePath: bundle.bundlePath, heapMb: limits.heapMb });
+    let plan;
+    try {
+      plan = planLaunch({ plugin: loaded.manifest.name, tool: name, grants: granted, argv: built, limits });
+    } catch (error) {
+      if (!(error instanceof PluginRuntimeError)) throw error;
+      throw new PluginRuntimeError(error.code, error.message, { cause: error, details: error.details, loadDecisions: { plugin: loaded.manifest.name, decisions } });
+    }
+    const { argv, command, layers } = plan;
     const output = tool.output === undefined ? {} : { output: tool.output };
-    return { name, description: tool.description, input: tool.input, ...output, timeoutMs: tool.timeoutMs, grants: granted, argv, command: [file, ...args] };
+    return { name, description: tool.description, input: tool.input, ...output, timeoutMs: tool.timeoutMs, grants: granted, argv, command: [command[0], ...command[1]], layers };
   });
   const { manifest, pluginDir, entryPath, inputValidators, outputValidators } = loaded;
   return {

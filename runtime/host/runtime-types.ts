@@ -38,16 +38,16 @@ export interface RuntimeOptions {
 export interface ActiveLayers {
   /** Manifest, grant, bundle, channel and capability checks in the host: always. */
   hostChecks: true;
-  /** Deno permission flags per tool process: always. */
-  denoPermissions: true;
+  /** Deno permission flags per tool process: always (false only while `doctor` measures the others without them). */
+  denoPermissions: boolean;
   /** CPU-seconds and file-size limits set by the OS (prlimit). */
   osLimits: boolean;
   /** The kernel kills plugin processes when the host dies (setpriv --pdeathsig). */
   dieWithHost: boolean;
-  /** Tools with no network grant run in an empty network namespace (unshare). */
+  /** Tools with no network grant run in an empty network namespace (the sandbox, or unshare). */
   networkNamespace: boolean;
-  /** Mount namespaces per process: on the README roadmap, not built yet. */
-  mountNamespace: false;
+  /** User, mount, PID, IPC and UTS namespaces per tool process, over a file system holding only Deno, the bundle and the grants. */
+  mountNamespace: boolean;
 }
 
 /** Per-load overrides for `load` and `inspect`. */

@@ -1,5 +1,9 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { findExecutable } from './find-executable.ts';
+import { bundledDenoPath } from './deno-binary.ts';
+import type { LayerName } from '../layer-names.ts';
+import { mountPlan, planArgs } from './sandbox/mount-plan.ts';
+import { detectSandbox, detectSandboxInBackground, type SandboxSupport } from './sandbox/sandbox-support.ts';
 
 /** The optional OS layers this host can add under Deno, detected once. */
 export interface OsLayers {
@@ -13,30 +17,26 @@ export interface OsLayers {
    * that is down, so even a flaw in Deno's permission checks finds no network.
    */
   unshare: string | null;
+  /**
+   * User, mount, PID, IPC and UTS namespaces per tool process over a file system of its
+   * own (sandbox-launcher.pl); when available it also makes the network namespace.
+   */
+  sandbox: SandboxSupport;
 }
+
+const NOT_LINUX: SandboxSupport = { available: false, reason: `namespaces are a Linux feature; this host runs ${process.platform}` };
 
 /** The unshare arguments that give a process an empty network namespace, as this user. */
 const UNSHARE_NET = ['--user', '--map-current-user', '--net'];
 
-function findExecutable(candidates: string[]): string | null {
-  for (const candidate of candidates) {
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // try the next location
-    }
-  }
-  return null;
-}
-
-/** Looks for util-linux's prlimit and setpriv (Linux only). */
-export function detectOsLayers(): OsLayers {
-  if (process.platform !== 'linux') return { prlimit: null, setpriv: null, unshare: null };
+/** Looks for util-linux's prlimit, setpriv and unshare, and probes the sandbox for this Deno (Linux only). */
+export function detectOsLayers(denoPath = bundledDenoPath()): OsLayers {
+  if (process.platform !== 'linux') return { prlimit: null, setpriv: null, unshare: null, sandbox: NOT_LINUX };
   return {
     prlimit: findExecutable(['/usr/bin/prlimit', '/bin/prlimit']),
     setpriv: findExecutable(['/usr/bin/setpriv', '/bin/setpriv']),
     unshare: usableUnshare(),
+    sandbox: detectSandbox(denoPath),
   };
 }
 
@@ -67,9 +67,9 @@ export interface OsLayerDetection {
  * once, the unshare probe (a process that tries to create the namespaces) runs in the
  * background. Nothing is launched before {@link OsLayerDetection.ready} settles.
  */
-export function detectOsLayersInBackground(): OsLayerDetection {
+export function detectOsLayersInBackground(denoPath = bundledDenoPath()): OsLayerDetection {
   if (process.platform !== 'linux') {
-    const none = { prlimit: null, setpriv: null, unshare: null };
+    const none = { prlimit: null, setpriv: null, unshare: null, sandbox: NOT_LINUX };
     return { ready: Promise.resolve(none), now: () => none };
   }
   const found = {
@@ -78,20 +78,20 @@ export function detectOsLayersInBackground(): OsLayerDetection {
   };
   let known: OsLayers | undefined;
   const probe = unshareProbe();
-  const ready = new Promise<OsLayers>((resolve) => {
-    const settle = (unshare: string | null) => {
-      known ??= { ...found, unshare };
-      resolve(known);
-    };
-    if (!probe) return settle(null);
+  const unshare = new Promise<string | null>((resolve) => {
+    if (!probe) return resolve(null);
     const child = spawn(probe.unshare, [...UNSHARE_NET, '--', probe.truePath], { timeout: 5000, stdio: 'ignore', env: {} });
-    child.once('error', () => settle(null));
-    child.once('close', (code) => settle(code === 0 ? probe.unshare : null));
+    child.once('error', () => resolve(null));
+    child.once('close', (code) => resolve(code === 0 ? probe.unshare : null));
+  });
+  const ready = Promise.all([unshare, detectSandboxInBackground(denoPath)]).then(([unshareFound, sandbox]) => {
+    known ??= { ...found, unshare: unshareFound, sandbox };
+    return known;
   });
   return {
     ready,
     now: () => {
-      known ??= { ...found, unshare: usableUnshare() };
+      known ??= { ...found, unshare: usableUnshare(), sandbox: detectSandbox(denoPath) };
       return known;
     },
   };
@@ -104,12 +104,27 @@ export interface ProcessLimits {
   isolateNetwork?: boolean;
 }
 
+/** What the sandbox binds into a tool's file system besides Deno: its bundle and grants. */
+export interface SandboxContents {
+  bundlePath: string;
+  grants: { read: readonly string[]; write: readonly string[]; network: readonly string[] };
+}
+
 /**
  * The command line that starts Deno under the available OS layers: `prlimit` sets hard
- * CPU and file-size limits, `setpriv --pdeathsig KILL` ties the plugin's life to the host's.
- * Pure: returns [file, ...args] with Deno's own argv appended unchanged.
+ * CPU and file-size limits; then either the sandbox launcher (namespaces, its own file
+ * system, its own death signal) or `unshare --net` for a tool without network and
+ * `setpriv --pdeathsig KILL`, which ties the plugin's life to the host's. With `contents`
+ * and an available sandbox, the sandbox is used. Pure: returns [file, ...args] with Deno's
+ * own argv appended unchanged.
  */
-export function wrapCommand(layers: OsLayers, limits: ProcessLimits, denoPath: string, denoArgv: string[]): [string, string[]] {
+export function wrapCommand(
+  layers: OsLayers,
+  limits: ProcessLimits,
+  denoPath: string,
+  denoArgv: string[],
+  contents?: SandboxContents,
+): [string, string[]] {
   const chain: string[] = [];
   if (layers.prlimit) {
     // Soft CPU limit below the hard one: at the soft limit the kernel sends SIGXCPU (which
@@ -124,9 +139,15 @@ export function wrapCommand(layers: OsLayers, limits: ProcessLimits, denoPath: s
       '--',
     );
   }
-  if (layers.unshare && limits.isolateNetwork) chain.push(layers.unshare, ...UNSHARE_NET, '--');
-  // setpriv last before Deno: the death signal must be set on the process that stays.
-  if (layers.setpriv) chain.push(layers.setpriv, '--pdeathsig', 'KILL', '--');
+  const sandbox = layers.sandbox;
+  if (contents && sandbox.available) {
+    const plan = mountPlan({ denoPath, libraries: sandbox.libraries, ...contents });
+    chain.push(sandbox.perl, sandbox.script, sandbox.arch, ...(limits.isolateNetwork ? ['--net'] : []), ...planArgs(plan), '--');
+  } else {
+    if (layers.unshare && limits.isolateNetwork) chain.push(layers.unshare, ...UNSHARE_NET, '--');
+    // setpriv last before Deno: the death signal must be set on the process that stays.
+    if (layers.setpriv) chain.push(layers.setpriv, '--pdeathsig', 'KILL', '--');
+  }
   chain.push(denoPath, ...denoArgv);
   return [chain[0]!, chain.slice(1)];
 }
@@ -141,15 +162,44 @@ export function wrapperOf(command: [string, string[]], denoArgv: readonly string
 }
 
 /**
- * The command one tool's process is spawned with: Deno under the OS layers, a tool with
- * no network grant in an empty network namespace. `inspect` and the launch use this one function.
+ * The command one tool's process is spawned with: Deno under the OS layers, in the
+ * sandbox where the host has it, a tool with no network grant in an empty network
+ * namespace. `inspect` and the launch use this one function. The bundle is Deno's last argument.
  */
 export function toolCommand(
   layers: OsLayers,
   limits: { cpuSeconds: number; fileSizeMb: number },
   denoPath: string,
-  grants: { network: readonly string[] },
+  grants: { network: readonly string[]; read: readonly string[]; write: readonly string[] },
   denoArgv: string[],
 ): [string, string[]] {
-  return wrapCommand(layers, { ...limits, isolateNetwork: grants.network.length === 0 }, denoPath, denoArgv);
+  const contents = { bundlePath: denoArgv[denoArgv.length - 1]!, grants };
+  return wrapCommand(layers, { ...limits, isolateNetwork: grants.network.length === 0 }, denoPath, denoArgv, contents);
+}
+
+/** The layers a tool gets from the command {@link toolCommand} builds for these grants. */
+export function toolLayers(layers: OsLayers, grants: { network: readonly string[] }): LayerName[] {
+  const names: LayerName[] = ['hostChecks', 'denoPermissions'];
+  if (layers.prlimit) names.push('osLimits');
+  if (layers.sandbox.available || layers.setpriv) names.push('dieWithHost');
+  if (grants.network.length === 0 && (layers.sandbox.available || layers.unshare)) names.push('networkNamespace');
+  if (layers.sandbox.available) names.push('mountNamespace');
+  return names;
+}
+
+/** Why this host gives no tool the layer: for `layer_unavailable` and `doctor`. */
+export function unavailableReason(layers: OsLayers, layer: LayerName): string {
+  const sandbox = layers.sandbox.available ? '' : `${layers.sandbox.reason}${layers.sandbox.remedy ? ` (to enable: ${layers.sandbox.remedy})` : ''}`;
+  switch (layer) {
+    case 'osLimits':
+      return 'prlimit (util-linux) was not found';
+    case 'dieWithHost':
+      return `neither setpriv (util-linux) nor the sandbox is available: ${sandbox}`;
+    case 'networkNamespace':
+      return `unshare (util-linux) cannot create namespaces here and the sandbox is unavailable: ${sandbox}`;
+    case 'mountNamespace':
+      return sandbox;
+    default:
+      return 'always given';
+  }
 }

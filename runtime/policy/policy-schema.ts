@@ -1,5 +1,6 @@
 import * as v from 'valibot';
 import { PLUGIN_NAME_PATTERN, SECRET_NAME_PATTERN } from '../manifest/manifest-schema.ts';
+import { RequiredLayerSchema } from '../layer-names.ts';
 import { parseCidr } from './network-ranges.ts';
 
 const positiveInt = v.pipe(v.number(), v.integer(), v.minValue(1));
@@ -37,6 +38,8 @@ export const PluginPolicySchema = v.strictObject({
     v.strictObject({ read: v.optional(v.array(pathEntry)), write: v.optional(v.array(pathEntry)) }),
   ),
   limits: v.optional(LimitsPolicySchema),
+  /** Layers this plugin's tools must run under (added to deno-launch.json's); a host that cannot give one refuses the load. */
+  layers: v.optional(v.strictObject({ require: v.optional(v.array(RequiredLayerSchema)) })),
 });
 
 export type LimitsPolicy = v.InferOutput<typeof LimitsPolicySchema>;

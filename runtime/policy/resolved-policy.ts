@@ -7,6 +7,7 @@ import { printableText } from '../printable-text.ts';
 import { reservedKeyIssues } from '../manifest/reserved-keys.ts';
 import { describeSchemaIssues, toSchemaIssues } from '../schema-issues.ts';
 import { canonicalisePath } from '../scopes/canonicalise-path.ts';
+import type { LayerName } from '../layer-names.ts';
 import { type LimitsPolicy, type PolicyInput, PolicySchema } from './policy-schema.ts';
 
 /** Largest policy file read, in bytes: far more than any operator writes, and never a FIFO waited on. */
@@ -20,6 +21,8 @@ export interface ResolvedPluginPolicy {
   read: string[];
   write: string[];
   limits: LimitsPolicy;
+  /** Layers its tools must run under. */
+  requiredLayers: LayerName[];
 }
 
 /** An operator policy, validated, with every path absolute and canonical. */
@@ -59,6 +62,7 @@ export function resolvePolicy(input: PolicyInput | unknown, baseDir: string, sou
       read: (entry['access-filesystem']?.read ?? []).map(canonical),
       write: (entry['access-filesystem']?.write ?? []).map(canonical),
       limits: { ...entry.limits },
+      requiredLayers: [...(entry.layers?.require ?? [])],
     });
   }
   return {

@@ -5,7 +5,11 @@ import { readFileSync } from 'node:fs';
 const MAX_PING_SEQ = 2 ** 31 - 1;
 
 export interface WatchOptions {
-  pid: number | undefined;
+  /**
+   * The process whose resident memory is watched, asked at each check until it names one
+   * (in the sandbox, Deno is the launcher's grandchild and starts a moment after it).
+   */
+  rssPid(): number | null;
   heartbeatIntervalMs: number;
   missedLimit: number;
   rssCheckIntervalMs: number;
@@ -47,15 +51,13 @@ export function startWatches(o: WatchOptions): ProcessWatches {
     o.ping(outstanding);
   }, o.heartbeatIntervalMs);
   heartbeat.unref();
-  const pid = o.pid;
-  const rss =
-    pid === undefined
-      ? undefined
-      : setInterval(() => {
-          const rssMb = readRssMb(pid);
-          if (rssMb !== null && rssMb > o.rssMb) o.onRssExceeded(rssMb);
-        }, o.rssCheckIntervalMs);
-  rss?.unref();
+  let pid: number | null = null;
+  const rss = setInterval(() => {
+    pid ??= o.rssPid();
+    const rssMb = pid === null ? null : readRssMb(pid);
+    if (rssMb !== null && rssMb > o.rssMb) o.onRssExceeded(rssMb);
+  }, o.rssCheckIntervalMs);
+  rss.unref();
   return {
     pong(seq) {
       if (seq !== outstanding) return; // late, or never asked for

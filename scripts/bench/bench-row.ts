@@ -10,7 +10,9 @@
  */
 export type Target =
   | { kind: 'ratio'; bound: 'max' | 'min'; value: number }
-  | { kind: 'absolute'; bound: 'max' | 'min'; value: number };
+  | { kind: 'absolute'; bound: 'max' | 'min'; value: number }
+  /** Bounds runtime − floor, in the row's unit (what a layer adds). */
+  | { kind: 'delta'; bound: 'max' | 'min'; value: number };
 
 export interface BenchRow {
   /** Stable key for `--json` consumers. */
@@ -40,7 +42,8 @@ export function evaluateRow(row: BenchRow): EvaluatedRow {
   let met: boolean | null = null;
   const target = row.target;
   if (target) {
-    const measured = target.kind === 'ratio' ? ratio : row.runtime;
+    const delta = row.runtime !== null && row.floor !== null ? row.runtime - row.floor : null;
+    const measured = target.kind === 'ratio' ? ratio : target.kind === 'delta' ? delta : row.runtime;
     if (measured !== null) met = target.bound === 'max' ? measured <= target.value : measured >= target.value;
   }
   return { ...row, ratio, met };
@@ -50,5 +53,6 @@ export function describeTarget(row: BenchRow): string {
   const target = row.target;
   if (!target) return '—';
   const sign = target.bound === 'max' ? '≤' : '≥';
+  if (target.kind === 'delta') return `${sign} floor + ${target.value} ${row.unit}`;
   return target.kind === 'ratio' ? `${sign} ${target.value}× floor` : `${sign} ${target.value} ${row.unit}`;
 }

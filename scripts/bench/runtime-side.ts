@@ -1,7 +1,8 @@
 import { fileURLToPath } from 'node:url';
+import { createRuntimeWith } from '../../runtime/host/create-runtime.ts';
+import type { LayerOverrides } from '../../runtime/host/layer-overrides.ts';
 import {
   type AuditRecord,
-  createRuntime,
   type LaunchConfig,
   type PluginHandle,
   type Runtime,
@@ -18,6 +19,8 @@ export interface RuntimeSideOptions {
   config: LaunchConfig;
   /** The runtime's state folder (bundles, Deno cache): the bench's own, fresh. */
   stateDir: string;
+  /** Layers taken away, for the rows that compare a runtime with and without them. */
+  overrides?: LayerOverrides;
 }
 
 export interface RuntimeSide extends EchoSide {
@@ -40,7 +43,7 @@ interface LaunchSeen {
  * Pids and handshake times come from the audit records and readiness from the handle's
  * `state` events, as an operator would see them.
  */
-export function runtimeSide({ denoPath, config, stateDir }: RuntimeSideOptions): RuntimeSide {
+export function runtimeSide({ denoPath, config, stateDir, overrides = {} }: RuntimeSideOptions): RuntimeSide {
   const launches = new Map<string, LaunchSeen>();
   let lastLaunchId: string | null = null;
   const logTail: string[] = [];
@@ -54,7 +57,7 @@ export function runtimeSide({ denoPath, config, stateDir }: RuntimeSideOptions):
       if (seen) seen.helloAt = at;
     }
   };
-  const runtime = createRuntime({
+  const runtime = createRuntimeWith({
     denoPath,
     launchConfig: config,
     stateDir,
@@ -63,7 +66,7 @@ export function runtimeSide({ denoPath, config, stateDir }: RuntimeSideOptions):
       logTail.push(`[${tool}] ${line}`);
       if (logTail.length > LOG_TAIL_LINES) logTail.shift();
     },
-  });
+  }, overrides);
   const loadEcho = () => runtime.load(ECHO_MANIFEST);
 
   return {

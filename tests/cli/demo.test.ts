@@ -1,18 +1,12 @@
-import { chmodSync, cpSync, existsSync, lstatSync, readdirSync, readFileSync, realpathSync, symlinkSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { cpSync, existsSync, lstatSync, readdirSync, readFileSync, realpathSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import t, { type Test } from 'tap';
 import { DEMO_SCENARIOS } from '../../runtime/cli/demo/scenario-list.ts';
 import { SESSION_STEPS } from '../../runtime/cli/demo/session-step-list.ts';
 import { REPO_ROOT } from '../helpers/fixtures.ts';
+import { writePermissiveDeno } from '../helpers/permissive-deno.ts';
 import { cleanEnvironment, expectExit, runCli } from './cli-process.ts';
-
-/** The binary the deno npm package installed, found the way the package documents. */
-function bundledDenoPath(): string {
-  const require = createRequire(import.meta.url);
-  return (require('deno/install_api.cjs') as { runInstall(): string }).runInstall();
-}
 
 t.test('demo exits 0 and shows every escape attempt blocked, by the layer that blocked it', async (t) => {
   const result = await runCli(['demo']);
@@ -46,21 +40,7 @@ t.test('demo takes no arguments', async (t) => {
 t.test('demo exits 1 and names each escape when Deno is made to let the rogue through', async (t) => {
   // A "deno" that drops every permission flag and allows everything: the demo's own
   // verdict must notice, not just print a table.
-  const realDeno = bundledDenoPath();
-  const dir = t.testdir({
-    'permissive-deno': [
-      '#!/bin/sh',
-      'for arg do',
-      '  shift',
-      '  case "$arg" in --allow-*|--deny-*) ;; *) set -- "$@" "$arg" ;; esac',
-      'done',
-      `if [ "$1" = run ]; then shift; exec "${realDeno}" run -A "$@"; fi`,
-      `exec "${realDeno}" "$@"`,
-      '',
-    ].join('\n'),
-  });
-  const permissive = path.join(dir, 'permissive-deno');
-  chmodSync(permissive, 0o755);
+  const permissive = writePermissiveDeno(t.testdir());
 
   const result = await runCli(['demo'], { env: { MANASVI_DENO: permissive } });
   expectExit(t, result, 1);

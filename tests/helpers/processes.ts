@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { parentPidOf, sandboxedToolPid } from '../../runtime/launch/sandbox/sandboxed-pid.ts';
+import { SANDBOX_LAUNCHER } from '../../runtime/launch/sandbox/sandbox-support.ts';
 import type { PluginHandle } from '../../runtime/index.ts';
 import { waitFor } from './wait-for.ts';
 
@@ -49,4 +51,40 @@ export function processArgv(pid: number): string[] {
 export function processEnvironment(pid: number): Record<string, string> {
   const entries = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter(Boolean);
   return Object.fromEntries(entries.map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]));
+}
+
+/** Every live descendant of `pid` (children, their children, …), from /proc. */
+export function descendantPids(pid: number): number[] {
+  const parents = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const ppid = parentPidOf(readFileSync(`/proc/${entry}/stat`, 'utf8'));
+      if (ppid !== null) parents.set(Number(entry), ppid);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  const found: number[] = [];
+  let frontier = [pid];
+  while (frontier.length > 0) {
+    frontier = [...parents].filter(([, parent]) => frontier.includes(parent)).map(([child]) => child);
+    found.push(...frontier);
+  }
+  return found;
+}
+
+/**
+ * The host pid of the Deno process a launch record names: the launched process itself,
+ * or, where the tool runs in the sandbox, the launcher's grandchild (waited for).
+ */
+export async function denoPidOf(launchPid: number): Promise<number> {
+  if (!processArgv(launchPid).includes(SANDBOX_LAUNCHER)) return launchPid;
+  return waitFor(`Deno to start under launcher ${launchPid}`, () => sandboxedToolPid(launchPid));
+}
+
+/** The pid a process sees for itself (`Deno.pid`): its pid in its own PID namespace, from NSpid. */
+export function pidInsideOf(hostPid: number): number {
+  const nspid = /^NSpid:\s+(.+)$/m.exec(readFileSync(`/proc/${hostPid}/status`, 'utf8'))?.[1];
+  return Number(nspid?.trim().split(/\s+/).at(-1) ?? hostPid);
 }

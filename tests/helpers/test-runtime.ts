@@ -3,7 +3,6 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Test } from 'tap';
 import {
-  createRuntime,
   type LaunchConfig,
   loadLaunchConfig,
   type PluginHandle,
@@ -12,6 +11,8 @@ import {
   type RuntimeOptions,
   type ToolStateEvent,
 } from '../../runtime/index.ts';
+import { createRuntimeWith } from '../../runtime/host/create-runtime.ts';
+import type { LayerOverrides } from '../../runtime/host/layer-overrides.ts';
 import { AuditLog } from './audit-log.ts';
 import { ECHO_MANIFEST } from './fixtures.ts';
 import { GENEROUS_MS, waitFor } from './wait-for.ts';
@@ -35,6 +36,8 @@ export interface TestRuntimeOptions extends Omit<RuntimeOptions, 'launchConfig' 
   stateDir?: string;
   /** The audit collector to record into; default a new one. Share one across runtimes that stand for one host restarted. */
   audit?: AuditLog;
+  /** Layers taken away on purpose, to measure the others (Deno's flags stripped, namespaces off). */
+  layerOverrides?: LayerOverrides;
 }
 
 export type StateRecord = ToolStateEvent & { plugin: string };
@@ -76,19 +79,16 @@ function buildConfig(options: TestRuntimeOptions): LaunchConfig {
  * removed at teardown. Every other option goes to `createRuntime` as it is.
  */
 export function testRuntime(t: Test, options: TestRuntimeOptions = {}): TestRuntime {
-  const { launchConfig: _base, config: _overrides, handshakeTimeoutMs: _handshake, configure: _configure, stateDir: given, audit: shared, ...rest } = options;
+  const { launchConfig: _base, config: _overrides, handshakeTimeoutMs: _handshake, configure: _configure, stateDir: given, audit: shared, layerOverrides, ...rest } = options;
   const owned = given === undefined ? realpathSync(mkdtempSync(path.join(os.tmpdir(), 'manasvi-test-'))) : undefined;
   const stateDir = given ?? path.join(owned!, 'state');
   const audit = shared ?? new AuditLog();
   const logs: PluginLogLine[] = [];
   const states: StateRecord[] = [];
-  const runtime = createRuntime({
-    ...rest,
-    launchConfig: buildConfig(options),
-    stateDir,
-    onAudit: audit.sink,
-    onLog: (entry) => logs.push(entry),
-  });
+  const runtime = createRuntimeWith(
+    { ...rest, launchConfig: buildConfig(options), stateDir, onAudit: audit.sink, onLog: (entry) => logs.push(entry) },
+    layerOverrides ?? {},
+  );
   t.teardown(async () => {
     await runtime.close();
     if (owned) rmSync(owned, { recursive: true, force: true });

@@ -19,8 +19,12 @@ t.test('the tarball ships the compiled package and nothing of the repository bes
     t.ok(files.includes(shipped), `ships ${shipped}`);
   }
   for (const prefix of ['tests/', 'scripts/', '.ci/', 'runtime/', 'tsconfig']) {
-    t.same(files.filter((file) => file.startsWith(prefix)), [], `ships nothing under ${prefix}`);
+    // The sandbox launcher is the one file of runtime/ shipped: a Perl script, run as it is.
+    const shipped = files.filter((file) => file.startsWith(prefix) && file !== 'runtime/launch/sandbox/sandbox-launcher.pl');
+    t.same(shipped, [], `ships nothing under ${prefix}`);
   }
+  t.ok(files.includes('runtime/launch/sandbox/sandbox-launcher.pl'), 'ships the sandbox launcher');
+  t.ok(files.includes('manifests/probes/escaper/plugin.ts'), "ships doctor's probe plugin");
 });
 
 t.test('installed from the tarball into a project with no dev dependencies', async (t) => {
@@ -133,5 +137,13 @@ t.test('installed from the tarball into a project with no dev dependencies', asy
     const bin = path.join(project, 'node_modules/.bin/manasvi-plugins');
     t.match(run(bin, ['validate', 'plugins/hello'], project), /^valid +plugins\/hello /m, 'validate passes');
     t.match(run(bin, ['call', 'plugins/hello/manifest.json', 'hello', '--args', '{"name":"outside"}', '--json'], project), /"ok":true/);
+  });
+
+  t.test('doctor runs from the installed package: its probe plugin and the sandbox launcher are shipped', async (t) => {
+    const bin = path.join(project, 'node_modules/.bin/manasvi-plugins');
+    const report = JSON.parse(run(bin, ['doctor', '--json'], project)) as { ok: boolean; layers: { layer: string; status: string }[] };
+    t.equal(report.ok, true);
+    t.equal(report.layers.find((entry) => entry.layer === 'denoPermissions')?.status, 'active');
+    t.notOk(report.layers.some((entry) => entry.status === 'failed'), 'no layer failed');
   });
 });

@@ -58,8 +58,8 @@ t.test('scale-out: a tool allowed three processes spreads slow calls over more t
   const plugin = await h.load(misbehaveManifest('fleet'));
   const results = (await Promise.all(
     Array.from({ length: 9 }, () => plugin.call('slow', { ms: 1000 }, { timeoutMs: GENEROUS_MS })),
-  )) as { pid: number }[];
-  const pids = new Set(results.map((r) => r.pid));
+  )) as { process: string }[];
+  const pids = new Set(results.map((r) => r.process));
   t.comment(`served by ${pids.size} processes`);
   t.ok(pids.size > 1, 'more than one process served');
   t.ok(pids.size <= 3, 'never more than maxProcesses');

@@ -9,10 +9,10 @@ const CALL = { timeoutMs: GENEROUS_MS };
 t.test('a tool that throws fails its call with tool_failed and its process keeps serving', async (t) => {
   const h = testRuntime(t);
   const plugin = await h.load(misbehaveManifest('misbehave'));
-  const before = (await plugin.call('ok', {}, CALL)) as { pid: number };
+  const before = (await plugin.call('ok', {}, CALL)) as { process: string };
   await t.rejects(plugin.call('throws', {}, CALL), { code: 'tool_failed', details: { pluginCode: 'tool_failed' } });
-  const after = (await plugin.call('ok', {}, CALL)) as { pid: number };
-  t.equal(after.pid, before.pid, 'a thrown error is an answer, not a crash');
+  const after = (await plugin.call('ok', {}, CALL)) as { process: string };
+  t.equal(after.process, before.process, 'a thrown error is an answer, not a crash');
   await neighbourAnswers(t, h);
 });
 
@@ -32,7 +32,7 @@ t.test('a tool that exits mid-call fails with plugin_crashed, its exit code and 
   t.equal(exitLaunches.length, 2, 'a fresh process was launched for the next call');
   t.not(exitLaunches[1]!.pid, exitLaunches[0]!.pid, 'with a new pid');
 
-  t.same(Object.keys((await plugin.call('ok', {}, CALL)) as object), ['pid'], "the plugin's other tools are untouched");
+  t.same(Object.keys((await plugin.call('ok', {}, CALL)) as object), ['pid', 'process'], "the plugin's other tools are untouched");
   await neighbourAnswers(t, h);
 });
 
@@ -47,8 +47,9 @@ t.test('a tool process killed with SIGKILL from outside fails its in-flight call
   t.match(await inFlight, { ok: false, code: 'plugin_crashed', details: { signal: 'SIGKILL', exitCode: null } });
   await waitForProcessGone([pid]);
 
-  const next = (await plugin.call('slow', { ms: 1 }, CALL)) as { pid: number };
-  t.not(next.pid, pid, 'the next call starts a fresh process');
-  t.ok(processExists(next.pid));
+  await plugin.call('slow', { ms: 1 }, CALL);
+  const [next] = plugin.pids('slow');
+  t.not(next, pid, 'the next call starts a fresh process');
+  t.ok(next !== undefined && processExists(next));
   await neighbourAnswers(t, h);
 });

@@ -29,7 +29,7 @@ t.test('a process busy with awaiting calls keeps answering pings and is never ma
   const plugin = await h.load(misbehaveManifest('misbehave'));
   // Calls that await for several heartbeat intervals.
   const results = await Promise.all([1, 2, 3].map(() => plugin.call('slow', { ms: 4000 }, { timeoutMs: GENEROUS_MS })));
-  t.equal(new Set(results.map((r) => (r as { pid: number }).pid)).size, 1, 'one process served them all');
+  t.equal(new Set(results.map((r) => (r as { process: string }).process)).size, 1, 'one process served them all');
   t.notOk(h.states.some((e) => e.state === 'unresponsive'));
   t.notOk(h.audit.records.some((r) => r.type === 'kill'));
   await neighbourAnswers(t, h);
@@ -49,7 +49,7 @@ t.test('startWatches counts only a pong that echoes the outstanding ping', async
   const sent: number[] = [];
   let unresponsive = 0;
   const watches = startWatches({
-    pid: undefined,
+    rssPid: () => null,
     heartbeatIntervalMs: 20,
     missedLimit: 3,
     rssCheckIntervalMs: 60_000,

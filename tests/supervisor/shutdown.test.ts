@@ -1,7 +1,7 @@
 import t from 'tap';
 import { matchOne } from '../helpers/audit-log.ts';
 import { misbehaveManifest } from '../helpers/fixtures.ts';
-import { onlyPid, processExists, waitForProcessGone } from '../helpers/processes.ts';
+import { denoPidOf, onlyPid, processExists, waitForProcessGone } from '../helpers/processes.ts';
 import { neighbourAnswers, testRuntime } from '../helpers/test-runtime.ts';
 import { GENEROUS_MS, outcome, waitFor } from '../helpers/wait-for.ts';
 
@@ -10,11 +10,13 @@ const CALL = { timeoutMs: GENEROUS_MS };
 t.test('a plugin that ignores SIGTERM is still stopped by close(): shutdown, ack, exit', async (t) => {
   const h = testRuntime(t);
   const plugin = await h.load(misbehaveManifest('misbehave'));
-  const { pid } = (await plugin.call('ignore_sigterm', {}, CALL)) as { pid: number };
-  process.kill(pid, 'SIGTERM');
+  const first = (await plugin.call('ignore_sigterm', {}, CALL)) as { process: string };
+  const pid = await onlyPid(plugin, 'ignore_sigterm');
+  // To Deno itself: in the sandbox it is the launcher's grandchild.
+  process.kill(await denoPidOf(pid), 'SIGTERM');
   await waitFor('the plugin to log the ignored SIGTERM', () => h.logs.some((l) => l.line.includes('SIGTERM ignored')));
-  const again = (await plugin.call('ignore_sigterm', {}, CALL)) as { pid: number };
-  t.equal(again.pid, pid, 'SIGTERM really is ignored: the same process still answers');
+  const again = (await plugin.call('ignore_sigterm', {}, CALL)) as { process: string };
+  t.equal(again.process, first.process, 'SIGTERM really is ignored: the same process still answers');
   await neighbourAnswers(t, h);
   const echoPids = (await h.neighbour()).pids('echo');
 

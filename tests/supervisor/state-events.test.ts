@@ -54,14 +54,15 @@ t.test('a crashing tool reports crashed, restarting and parked; each is audited'
 t.test('a process idle past idleMs is stopped (stopped, audited) and the next call starts a new one', async (t) => {
   const h = testRuntime(t, { policy: { plugins: { misbehave: { limits: { idleMs: 300 } } } } });
   const plugin = await h.load(misbehaveManifest('misbehave'));
-  const first = (await plugin.call('slow', { ms: 1 }, CALL)) as { pid: number };
+  const first = (await plugin.call('slow', { ms: 1 }, CALL)) as { process: string };
+  const [firstPid] = plugin.pids('slow');
   const stopped = await h.waitForState('slow', 'stopped');
   t.match(stopped, { reason: 'shutting_down' });
-  await waitForProcessGone([first.pid]);
+  await waitForProcessGone([firstPid!]);
   t.ok(h.audit.records.some((r) => r.type === 'shutdown' && r.tool === 'slow' && r.reason === 'idle'), 'reaped as idle');
   t.ok(h.audit.records.some((r) => r.type === 'state' && r.tool === 'slow' && r.state === 'stopped'));
-  const second = (await plugin.call('slow', { ms: 1 }, CALL)) as { pid: number };
-  t.not(second.pid, first.pid);
+  const second = (await plugin.call('slow', { ms: 1 }, CALL)) as { process: string };
+  t.not(second.process, first.process);
   t.notOk(h.states.some((e) => e.tool === 'slow' && (e.state === 'crashed' || e.state === 'restarting')), 'an idle stop is not a crash');
   await neighbourAnswers(t, h);
 });

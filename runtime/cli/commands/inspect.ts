@@ -59,13 +59,14 @@ function toJson(prepared: PreparedPlugin, policy: PolicyLabel, widened: WidenedS
     decisions: prepared.decisions,
     limits: prepared.limits,
     ...(widened === undefined ? {} : { widened }),
-    tools: prepared.tools.map(({ name, description, grants, timeoutMs, argv, command }) => ({
+    tools: prepared.tools.map(({ name, description, grants, timeoutMs, argv, command, layers }) => ({
       name,
       description,
       timeoutMs: timeoutMs ?? null,
       grants,
       argv,
       command,
+      layers,
     })),
   };
 }
@@ -92,6 +93,7 @@ function toText(prepared: PreparedPlugin, policy: PolicyLabel): string {
   for (const tool of prepared.tools) {
     lines.push(`  ${tool.name}: ${tool.description}`);
     lines.push(...describeGrants(tool.grants).map((line) => `    ${line}`));
+    lines.push(`    layers: ${tool.layers.join(', ')}`);
     lines.push('    command (exactly as spawned, without its environment):', ...shellLines(tool.command, '      '));
   }
   return `${lines.join('\n')}\n`;

@@ -37,7 +37,7 @@ export const coldStartSection: BenchSection = {
         target: { kind: 'ratio', bound: 'max', value: 2 },
         includes:
           "runtime: from PluginHandle.call on a freshly loaded echo plugin (bundle already built) to the tool's `ready` state event: " +
-          'pool start, token, spawn (node:child_process) (under prlimit/setpriv where present), Deno boot, SDK hello, token check, welcome, tools.register. ' +
+          'pool start, token, spawn (node:child_process) (under prlimit and the sandbox launcher, or setpriv, where present), Deno boot, SDK hello, token check, welcome, tools.register. ' +
           'floor: from spawn to its hello frame (the floor needs nothing more to take calls).',
       },
       {

@@ -1,0 +1,85 @@
+import fs from 'node:fs';
+import net from 'node:net';
+
+/**
+ * Escapes a plugin tries once Deno's permission checks are out of its way: each really
+ * makes the call, and what it got back is returned for the host to judge. `doctor` and
+ * the escape suite (tests/security/os-layers.test.ts) run this plugin; see
+ * runtime/cli/doctor/escape-catalogue.ts for what each escape is and which layer stops it.
+ */
+export interface Escape {
+  action: string;
+  target?: string;
+  text?: string;
+  link?: string;
+}
+
+/** libc's open/read/close through FFI: a read Deno's file permissions never see. */
+function readThroughLibc(file: string): string {
+  const libc = Deno.dlopen('libc.so.6', {
+    open: { parameters: ['buffer', 'i32'], result: 'i32' },
+    read: { parameters: ['i32', 'buffer', 'usize'], result: 'isize' },
+    close: { parameters: ['i32'], result: 'i32' },
+  });
+  try {
+    const fd = libc.symbols.open(new TextEncoder().encode(`${file}\0`), 0);
+    if (fd < 0) throw new Error(`libc open(${file}) failed`);
+    const buffer = new Uint8Array(4096);
+    const got = Number(libc.symbols.read(fd, buffer, BigInt(buffer.length)));
+    libc.symbols.close(fd);
+    return new TextDecoder().decode(buffer.subarray(0, Math.max(got, 0)));
+  } finally {
+    libc.close();
+  }
+}
+
+/** The first chunk a stream socket answers (after `request`, if given), or the error that kept it from connecting. */
+function firstChunk(options: net.NetConnectOpts, request?: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(options, () => (request === undefined ? undefined : socket.write(request)));
+    socket.setTimeout(5000, () => socket.destroy(new Error('no answer')));
+    socket.once('data', (chunk) => {
+      resolve(String(chunk));
+      socket.destroy();
+    });
+    socket.once('error', reject);
+  });
+}
+
+const ESCAPES: Record<string, (escape: Escape) => unknown> = {
+  read: ({ target }) => Deno.readTextFileSync(target!),
+  'node-read': ({ target }) => fs.readFileSync(target!, 'utf8'),
+  write: ({ target, text }) => {
+    Deno.writeTextFileSync(target!, text ?? '');
+    return 'written';
+  },
+  list: ({ target }) => [...Deno.readDirSync(target!)].map((entry) => entry.name).sort(),
+  // A link planted inside a writable grant, pointing out of it, then read through.
+  symlink: ({ target, link }) => {
+    Deno.symlinkSync(target!, link!);
+    return Deno.readTextFileSync(link!);
+  },
+  ffi: ({ target }) => readThroughLibc(target!),
+  signal: ({ target, text }) => {
+    Deno.kill(Number(target), (text ?? 'SIGWINCH') as Deno.Signal);
+    return 'sent';
+  },
+  'unix-connect': ({ target }) => firstChunk({ path: target! }),
+  'tcp-connect': ({ target }) => {
+    const [host, port] = target!.split(':');
+    return firstChunk({ host, port: Number(port) }, 'GET / HTTP/1.0\r\n\r\n');
+  },
+  hostname: () => Deno.hostname(),
+  // What the kernel limits this process to (prlimit's work), as the process sees it.
+  limits: () => Deno.readTextFileSync('/proc/self/limits'),
+};
+
+/** Runs one escape: `{allowed: true, value}`, or `{allowed: false}` with the error's class and message. */
+export async function escape(args: Escape): Promise<{ allowed: boolean; value?: unknown; error?: string; message?: string }> {
+  try {
+    return { allowed: true, value: (await ESCAPES[args.action]!(args)) ?? null };
+  } catch (error) {
+    const e = error as Error;
+    return { allowed: false, error: e.name, message: String(e.message).slice(0, 300) };
+  }
+}

@@ -1,0 +1,82 @@
+import { LAYER_DESCRIPTIONS, LAYER_NAMES, type LayerName } from '../../layer-names.ts';
+import { type OsLayers, unavailableReason } from '../../launch/os-limits.ts';
+import type { RoundName, RoundResult } from './run-probes.ts';
+
+export type LayerStatus = 'active' | 'unavailable' | 'failed';
+
+/** One layer as `doctor` found it on this host. */
+export interface LayerReport {
+  layer: LayerName;
+  status: LayerStatus;
+  description: string;
+  /** What the probes showed, or what was detected. */
+  evidence: string;
+  /** Why not, for a layer that is unavailable or failed. */
+  reason?: string;
+  /** The command or package that would enable it, where one would. */
+  remedy?: string;
+}
+
+const names = (list: readonly { escape: { name: string } }[]) => list.map((result) => result.escape.name).join('; ');
+
+/** A namespace layer: unavailable, or judged by its escapes under the OS layers against the control. */
+function namespaceLayer(layer: LayerName, available: boolean, layers: OsLayers, rounds: Record<RoundName, RoundResult>): Omit<LayerReport, 'description'> {
+  if (!available) {
+    const sandbox = layers.sandbox.available ? {} : { ...(layers.sandbox.remedy ? { remedy: layers.sandbox.remedy } : {}) };
+    return { layer, status: 'unavailable', evidence: 'not detected', reason: unavailableReason(layers, layer), ...sandbox };
+  }
+  const mine = (round: RoundName) => rounds[round].results.filter((result) => result.escape.layer === layer);
+  const through = mine('os').filter((result) => result.escaped);
+  const controlHeld = mine('control').filter((result) => !result.escaped);
+  if (through.length > 0) {
+    return { layer, status: 'failed', evidence: `with Deno's flags stripped these got through: ${names(through)}`, reason: 'an escape this layer must stop got through' };
+  }
+  if (controlHeld.length > 0) {
+    return {
+      layer,
+      status: 'failed',
+      evidence: `the positive control did not get through either: ${names(controlHeld)}`,
+      reason: 'the probe cannot tell this layer from a missing file here',
+    };
+  }
+  const count = mine('os').length;
+  return { layer, status: 'active', evidence: `${count} escape${count === 1 ? '' : 's'} with Deno's flags stripped: all contained (all got through without the layer)` };
+}
+
+/** The sandbox also drops every capability and installs its seccomp filter: what the probe process saw of both. */
+function withConfinement(report: Omit<LayerReport, 'description'>, status: string | null): Omit<LayerReport, 'description'> {
+  if (report.status !== 'active') return report;
+  const field = (name: string) => (status === null ? null : (new RegExp(`^${name}:\\s+(\\S+)`, 'm').exec(status)?.[1] ?? null));
+  const seccomp = field('Seccomp');
+  const capEff = field('CapEff');
+  if (seccomp !== '2' || capEff !== '0000000000000000') {
+    return { ...report, status: 'failed', reason: `inside, Seccomp is ${seccomp ?? 'unknown'} and CapEff ${capEff ?? 'unknown'}: the filter or the dropped capabilities did not hold` };
+  }
+  return { ...report, evidence: `${report.evidence}; inside: seccomp filter on, no capabilities` };
+}
+
+/** Every layer's status on this host, from what was detected and what the three rounds showed. */
+export function layerReports(layers: OsLayers, rounds: Record<RoundName, RoundResult>, cpuSeconds: number): LayerReport[] {
+  const denoThrough = rounds.deno.results.filter((result) => result.escaped);
+  const limitsSeen = rounds.os.limits ?? '';
+  const cpuLimited = new RegExp(`^Max cpu time\\s+${cpuSeconds}\\s`, 'm').test(limitsSeen);
+  const reports: Record<LayerName, Omit<LayerReport, 'description'>> = {
+    hostChecks: { layer: 'hostChecks', status: 'active', evidence: 'always on: the probe plugin was loaded through the manifest, grant and bundle checks' },
+    denoPermissions:
+      denoThrough.length === 0
+        ? { layer: 'denoPermissions', status: 'active', evidence: `${rounds.deno.results.length} escapes with the namespaces off: all refused by Deno` }
+        : { layer: 'denoPermissions', status: 'failed', evidence: `with the namespaces off these got through: ${names(denoThrough)}`, reason: "Deno's flags did not hold" },
+    osLimits: !layers.prlimit
+      ? { layer: 'osLimits', status: 'unavailable', evidence: 'not detected', reason: unavailableReason(layers, 'osLimits'), remedy: 'install util-linux' }
+      : cpuLimited
+        ? { layer: 'osLimits', status: 'active', evidence: `the probe process runs with "Max cpu time ${cpuSeconds}" (${layers.prlimit})` }
+        : { layer: 'osLimits', status: 'failed', evidence: `the probe process did not see a ${cpuSeconds} s CPU limit`, reason: 'prlimit did not take effect' },
+    dieWithHost:
+      layers.sandbox.available || layers.setpriv
+        ? { layer: 'dieWithHost', status: 'active', evidence: `detected: ${layers.sandbox.available ? "the sandbox launcher's parent-death signal" : `${layers.setpriv} --pdeathsig KILL`}` }
+        : { layer: 'dieWithHost', status: 'unavailable', evidence: 'not detected', reason: unavailableReason(layers, 'dieWithHost'), remedy: 'install util-linux' },
+    networkNamespace: namespaceLayer('networkNamespace', layers.sandbox.available || layers.unshare !== null, layers, rounds),
+    mountNamespace: withConfinement(namespaceLayer('mountNamespace', layers.sandbox.available, layers, rounds), rounds.os.status),
+  };
+  return LAYER_NAMES.map((layer) => ({ ...reports[layer], description: LAYER_DESCRIPTIONS[layer] }));
+}

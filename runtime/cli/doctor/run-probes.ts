@@ -1,0 +1,66 @@
+import { createRuntimeWith } from '../../host/create-runtime.ts';
+import type { LayerOverrides } from '../../host/layer-overrides.ts';
+import type { Runtime } from '../../host/runtime-types.ts';
+import { ESCAPES, type Escape, type EscapeContext, type EscapeOutcome } from './escape-catalogue.ts';
+import type { ProbeWorkspace } from './probe-workspace.ts';
+
+/** The three ways the escapes are tried, each proving something different. */
+export const ROUNDS = {
+  /** Deno's flags in force, no namespaces: Deno's permissions on their own. */
+  deno: { withoutNamespaces: true },
+  /** Deno's flags stripped, under the OS layers: the OS layers on their own. */
+  os: { stripDenoPermissions: true },
+  /** Deno's flags stripped and no namespaces: every escape must get through, or the probe proves nothing. */
+  control: { stripDenoPermissions: true, withoutNamespaces: true },
+} as const satisfies Record<string, LayerOverrides>;
+
+export type RoundName = keyof typeof ROUNDS;
+
+export interface EscapeResult {
+  escape: Escape;
+  escaped: boolean;
+  outcome: EscapeOutcome;
+}
+
+export interface RoundResult {
+  round: RoundName;
+  results: EscapeResult[];
+  /** `/proc/self/limits` as the probe process saw it (null where it could not read it). */
+  limits: string | null;
+  /** `/proc/self/status` as the probe process saw it: its capabilities and seccomp mode (null where it could not read it). */
+  status: string | null;
+  /** The layers the runtime reported for this round. */
+  layers: Runtime['layers'];
+}
+
+/** Runs every escape once under `round`'s layers, in a runtime of its own (state folder inside the workspace). */
+export async function runRound(workspace: ProbeWorkspace, round: RoundName, denoPath?: string): Promise<RoundResult> {
+  const staged = workspace.stageEscaper();
+  const runtime = createRuntimeWith(
+    {
+      ...(denoPath === undefined ? {} : { denoPath }),
+      stateDir: workspace.stateDir(),
+      policy: { plugins: { escaper: { 'access-filesystem': { read: [staged.readable], write: [staged.writable] } } } },
+      onLog: () => {},
+    },
+    ROUNDS[round],
+  );
+  try {
+    const plugin = await runtime.load(staged.manifest);
+    const call = async (tool: string, args: Record<string, string>) => (await plugin.call(tool, args)) as EscapeOutcome;
+    // The sibling the last escape aims at, started first; its own call reads the limits it runs under.
+    const limits = await call('granted', { action: 'limits' });
+    const status = await call('granted', { action: 'read', target: '/proc/self/status' });
+    const context: EscapeContext = { workspace, staged, siblingPid: plugin.pids('granted')[0] ?? -1 };
+    const results: EscapeResult[] = [];
+    for (const escape of ESCAPES) {
+      workspace.resetSignals();
+      const outcome = await call(escape.tool, escape.args(context)).catch((error: Error) => ({ allowed: false, error: 'call failed', message: error.message }));
+      results.push({ escape, escaped: await escape.escaped(outcome, context), outcome });
+    }
+    const text = (outcome: EscapeOutcome) => (outcome.allowed ? String(outcome.value) : null);
+    return { round, results, limits: text(limits), status: text(status), layers: runtime.layers };
+  } finally {
+    await runtime.close();
+  }
+}

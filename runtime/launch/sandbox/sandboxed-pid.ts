@@ -1,0 +1,42 @@
+import { readdirSync, readFileSync } from 'node:fs';
+
+/** The parent pid in a `/proc/<pid>/stat` line (the name in parentheses may hold anything). */
+export function parentPidOf(stat: string): number | null {
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ppid = Number(fields[1]);
+  return Number.isInteger(ppid) ? ppid : null;
+}
+
+function childrenOf(parents: readonly number[]): Map<number, number[]> {
+  const found = new Map<number, number[]>(parents.map((pid) => [pid, []]));
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return found;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // exited meanwhile
+    }
+    const ppid = parentPidOf(stat);
+    if (ppid !== null) found.get(ppid)?.push(Number(entry));
+  }
+  return found;
+}
+
+/**
+ * The host pid of the tool's Deno inside the sandbox: the launcher's grandchild (the
+ * launcher waits as the host's child, pid 1 inside waits as its child, and Deno is pid 1's).
+ * Found from `/proc` (this kernel need not have `/proc/<pid>/task/<tid>/children`).
+ * @returns the pid, or null while Deno is not started yet or has exited
+ */
+export function sandboxedToolPid(launcherPid: number): number | null {
+  const init = childrenOf([launcherPid]).get(launcherPid)?.[0];
+  if (init === undefined) return null;
+  return childrenOf([init]).get(init)?.[0] ?? null;
+}

@@ -7,8 +7,7 @@ import { PluginRuntimeError } from '../errors.ts';
 import { LaunchHandshake } from '../handshake/launch-handshake.ts';
 import type { HandshakeFailureReason } from '../handshake/token-registry.ts';
 import { wrapperOf } from '../launch/os-limits.ts';
-import { sandboxedToolPid } from '../launch/sandbox/sandboxed-pid.ts';
-import { SANDBOX_LAUNCHER } from '../launch/sandbox/sandbox-support.ts';
+import { denoPidOf } from '../launch/sandbox/sandboxed-pid.ts';
 import { removeProcessStorage } from '../launch/process-storage.ts';
 import type { DenoProcess } from '../launch/spawn-deno.ts';
 import type { StderrLines } from '../launch/stderr-lines.ts';
@@ -101,13 +100,6 @@ export class ToolProcess {
   /** The OS process id, once spawned. */
   get pid(): number | undefined {
     return this.#child?.pid;
-  }
-
-  /** Deno's own pid: the child itself, or in the sandbox the launcher's grandchild (null until it is there). */
-  #denoPid(): number | null {
-    const pid = this.#child?.pid;
-    if (pid === undefined) return null;
-    return this.#o.command[1].includes(SANDBOX_LAUNCHER) ? sandboxedToolPid(pid) : pid;
   }
 
   get inFlight(): number {
@@ -236,7 +228,7 @@ export class ToolProcess {
     this.readyAt = Date.now();
     const { heartbeat, limits } = this.#o.config;
     this.#watches = startWatches({
-      rssPid: () => this.#denoPid(),
+      rssPid: () => denoPidOf(this.#o.command, this.#child.pid),
       heartbeatIntervalMs: heartbeat.intervalMs,
       missedLimit: heartbeat.missedLimit,
       rssCheckIntervalMs: limits.rssCheckIntervalMs,

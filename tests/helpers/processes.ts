@@ -1,6 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { parentPidOf, sandboxedToolPid } from '../../runtime/launch/sandbox/sandboxed-pid.ts';
-import { SANDBOX_LAUNCHER } from '../../runtime/launch/sandbox/sandbox-support.ts';
+import { denoPidOf as denoPidOfCommand, parentPidOf } from '../../runtime/launch/sandbox/sandboxed-pid.ts';
 import type { PluginHandle } from '../../runtime/index.ts';
 import { waitFor } from './wait-for.ts';
 
@@ -79,8 +78,8 @@ export function descendantPids(pid: number): number[] {
  * or, where the tool runs in the sandbox, the launcher's grandchild (waited for).
  */
 export async function denoPidOf(launchPid: number): Promise<number> {
-  if (!processArgv(launchPid).includes(SANDBOX_LAUNCHER)) return launchPid;
-  return waitFor(`Deno to start under launcher ${launchPid}`, () => sandboxedToolPid(launchPid));
+  const argv = processArgv(launchPid);
+  return waitFor(`Deno to start under ${launchPid}`, () => denoPidOfCommand([argv[0]!, argv.slice(1)], launchPid));
 }
 
 /** The pid a process sees for itself (`Deno.pid`): its pid in its own PID namespace, from NSpid. */

@@ -2,6 +2,7 @@ import os from 'node:os';
 import { loadLaunchConfig } from '../../config/launch-config.ts';
 import { resolveDenoPath } from '../../launch/deno-binary.ts';
 import { LAYER_NAMES, type LayerName } from '../../layer-names.ts';
+import { findExecutable } from '../../launch/find-executable.ts';
 import { detectOsLayers, type OsLayers } from '../../launch/os-limits.ts';
 import { type LayerReport, layerReports } from '../doctor/layer-report.ts';
 import { createProbeWorkspace } from '../doctor/probe-workspace.ts';
@@ -24,7 +25,9 @@ function found(layers: OsLayers): string[] {
   const sandbox = layers.sandbox.available
     ? `sandbox launcher via ${layers.sandbox.perl} (${layers.sandbox.arch}, ${layers.sandbox.libraries.length} libraries beside Deno)`
     : `sandbox unavailable: ${layers.sandbox.reason}`;
-  return [tool('prlimit', layers.prlimit), tool('setpriv', layers.setpriv), tool('unshare', layers.unshare), sandbox];
+  // bwrap is reported, not used: the launcher builds the same root with what every Debian has.
+  const bwrap = findExecutable(['/usr/bin/bwrap', '/bin/bwrap']);
+  return [tool('prlimit', layers.prlimit), tool('setpriv', layers.setpriv), tool('unshare', layers.unshare), sandbox, `bwrap ${bwrap ? `${bwrap} (not used)` : 'not found (not needed)'}`];
 }
 
 function printText(reports: LayerReport[], rounds: Record<RoundName, RoundResult>, layers: OsLayers, denoPath: string, missing: LayerName[]): void {

@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { SANDBOX_LAUNCHER } from './sandbox-support.ts';
 
 /** The parent pid in a `/proc/<pid>/stat` line (the name in parentheses may hold anything). */
 export function parentPidOf(stat: string): number | null {
@@ -39,4 +40,10 @@ export function sandboxedToolPid(launcherPid: number): number | null {
   const init = childrenOf([launcherPid]).get(launcherPid)?.[0];
   if (init === undefined) return null;
   return childrenOf([init]).get(init)?.[0] ?? null;
+}
+
+/** Deno's own pid for a spawned command: the child itself, or in the sandbox the launcher's grandchild (null until it is there). */
+export function denoPidOf(command: [string, string[]], childPid: number | undefined): number | null {
+  if (childPid === undefined) return null;
+  return command[1].includes(SANDBOX_LAUNCHER) ? sandboxedToolPid(childPid) : childPid;
 }

@@ -92,9 +92,11 @@ call('prctl', 'dumpable', 4, 0, 0, 0, 0);
 call('mount', 'private mounts', 0, '/', 0, $MS_REC | $MS_PRIVATE, 0);
 call('mount', 'root tmpfs', 'tmpfs', $stage, 'tmpfs', $MS_NOSUID | $MS_NODEV, 'size=1m,nr_inodes=4096,mode=0755');
 # Private /tmp and /dev first, so grants inside them are bound over; proc and Deno's own
-# folder last, so no grant hides them.
+# folder last, so no grant hides them. Every tmpfs is small: its pages are memory the
+# host's RSS watch does not see (only with Deno's flags gone can a tool write /tmp at all;
+# /deno holds what localStorage and the Cache API keep).
 for my $dir (qw(/dev /proc /tmp /deno)) { make_path("$stage$dir") }
-call('mount', 'tmp tmpfs', 'tmpfs', "$stage/tmp", 'tmpfs', $MS_NOSUID | $MS_NODEV | $MS_NOEXEC, 'size=64m,nr_inodes=16384,mode=0700');
+call('mount', 'tmp tmpfs', 'tmpfs', "$stage/tmp", 'tmpfs', $MS_NOSUID | $MS_NODEV | $MS_NOEXEC, 'size=1m,nr_inodes=1024,mode=0700');
 call('mount', 'dev tmpfs', 'tmpfs', "$stage/dev", 'tmpfs', $MS_NOSUID | $MS_NOEXEC, 'size=64k,nr_inodes=64,mode=0755');
 bind_into($stage, 'dev', "/dev/$_") for qw(null zero random urandom);
 for my $bind (@binds) { bind_into($stage, $bind->[0], $bind->[0] eq 'exec' || $bind->[0] eq 'etc' ? follow_links($stage, $bind->[1]) : $bind->[1]) }

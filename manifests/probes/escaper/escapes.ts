@@ -72,6 +72,26 @@ const ESCAPES: Record<string, (escape: Escape) => unknown> = {
   hostname: () => Deno.hostname(),
   // What the kernel limits this process to (prlimit's work), as the process sees it.
   limits: () => Deno.readTextFileSync('/proc/self/limits'),
+  // Host memory held in memfds (`text` MB, 64 MB each), none of it resident in this
+  // process: kept for `link` ms, then the VmRSS the host's watch saw meanwhile.
+  memfd: async ({ text, link }) => {
+    const libc = Deno.dlopen('libc.so.6', {
+      memfd_create: { parameters: ['buffer', 'u32'], result: 'i32' },
+      write: { parameters: ['i32', 'buffer', 'usize'], result: 'isize' },
+      close: { parameters: ['i32'], result: 'i32' },
+    });
+    const chunk = new Uint8Array(1 << 20).fill(1);
+    const fds: number[] = [];
+    for (let mb = 0; mb < Number(text); mb++) {
+      if (mb % 64 === 0) fds.push(libc.symbols.memfd_create(new TextEncoder().encode('held\0'), 0));
+      libc.symbols.write(fds.at(-1)!, chunk, BigInt(chunk.length));
+    }
+    await new Promise((resolve) => setTimeout(resolve, Number(link ?? 0)));
+    const rss = /VmRSS:\s+(\d+)/.exec(Deno.readTextFileSync('/proc/self/status'))![1];
+    for (const fd of fds) libc.symbols.close(fd);
+    libc.close();
+    return `held ${text} MB in ${fds.length} memfds at VmRSS ${rss} kB`;
+  },
 };
 
 /** Runs one escape: `{allowed: true, value}`, or `{allowed: false}` with the error's class and message. */

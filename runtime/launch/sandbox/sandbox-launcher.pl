@@ -16,7 +16,7 @@ use strict;
 my %SYS = (
   x86_64 => {
     nofollow => 0400000, audit_arch => 0xC000003E, unshare => 272, mount => 165, umount2 => 166, pivot_root => 155, prctl => 157,
-    capset => 126, sethostname => 170, statfs => 137, clone => 56, clone3 => 435,
+    capset => 126, sethostname => 170, statfs => 137, clone => 56, clone3 => 435, rt_sigprocmask => 14, close => 3, close_range => 436,
     # Refused with EPERM inside: namespaces and mounts (nothing may be rebuilt or re-entered),
     # and kernel interfaces no tool needs that widen what a kernel bug could be reached by.
     deny => [
@@ -30,7 +30,7 @@ my %SYS = (
   },
   aarch64 => {
     nofollow => 0100000, audit_arch => 0xC00000B7, unshare => 97, mount => 40, umount2 => 39, pivot_root => 41, prctl => 167,
-    capset => 91, sethostname => 161, statfs => 43, clone => 220, clone3 => 435,
+    capset => 91, sethostname => 161, statfs => 43, clone => 220, clone3 => 435, rt_sigprocmask => 135, close => 57, close_range => 436,
     deny => [
       97, 268, 40, 39, 41, 51, 428, 429, 430, 431, 432, 433, 442,
       280, 241, 282, 104, 294, 105, 273, 106, 219, 217, 218,
@@ -74,10 +74,17 @@ write_file('/proc/self/uid_map', "$uid $uid 1");
 write_file('/proc/self/gid_map', "$gid $gid 1");
 pipe(my $status_r, my $status_w) or fail('setup', "pipe: $!");
 my @FORWARD = qw(TERM INT HUP QUIT USR1 USR2);
+# The forwarded signals stay blocked (queued, not lost) until each process has its handler:
+# pid 1 of a PID namespace drops a signal it has no handler for, so a TERM during setup
+# would otherwise vanish and the tool run on.
+my %SIGNUM = (HUP => 1, INT => 2, QUIT => 3, USR1 => 10, USR2 => 12, TERM => 15);
+sub forwarded_signals { my ($how) = @_; my $set = 0; $set |= 1 << ($SIGNUM{$_} - 1) for @FORWARD; call('rt_sigprocmask', 'signal mask', $how, pack('Q', $set), 0, 8) }
+forwarded_signals(0);
 my $init = fork() // fail('fork', "$!");
 if ($init) {
   close $status_w;
   $SIG{$_} = eval "sub { kill '$_', $init }" for @FORWARD;
+  forwarded_signals(1);
   waitpid($init, 0);
   my $own = $?;
   my $said = do { local $/; <$status_r> } // '';
@@ -99,7 +106,11 @@ for my $dir (qw(/dev /proc /tmp /deno)) { make_path("$stage$dir") }
 call('mount', 'tmp tmpfs', 'tmpfs', "$stage/tmp", 'tmpfs', $MS_NOSUID | $MS_NODEV | $MS_NOEXEC, 'size=1m,nr_inodes=1024,mode=0700');
 call('mount', 'dev tmpfs', 'tmpfs', "$stage/dev", 'tmpfs', $MS_NOSUID | $MS_NOEXEC, 'size=64k,nr_inodes=64,mode=0755');
 bind_into($stage, 'dev', "/dev/$_") for qw(null zero random urandom);
-for my $bind (@binds) { bind_into($stage, $bind->[0], $bind->[0] eq 'exec' || $bind->[0] eq 'etc' ? follow_links($stage, $bind->[1]) : $bind->[1]) }
+# The grants before Deno's own files, so a grant above them (a read grant of /usr) cannot
+# cover the binary or a library with a noexec (or writable) bind.
+my $system = sub { $_[0][0] eq 'exec' || $_[0][0] eq 'etc' };
+for my $bind (grep { !$system->($_) } @binds) { bind_into($stage, $bind->[0], $bind->[1]) }
+for my $bind (grep { $system->($_) } @binds) { bind_into($stage, $bind->[0], follow_links($stage, $bind->[1])) }
 call('mount', 'proc', 'proc', "$stage/proc", 'proc', $MS_NOSUID | $MS_NODEV | $MS_NOEXEC, 'subset=pid');
 call('mount', 'deno tmpfs', 'tmpfs', "$stage/deno", 'tmpfs', $MS_NOSUID | $MS_NODEV | $MS_NOEXEC, 'size=16m,nr_inodes=4096,mode=0700');
 chdir($stage) or fail('pivot', "$!");
@@ -117,10 +128,13 @@ if ($probe) { install_seccomp($filter); quit(0) }
 my $tool = fork() // fail('fork', "$!");
 if (!$tool) {
   $ENV{DENO_DIR} = '/deno';
+  close_inherited_fds();
+  forwarded_signals(1);
   install_seccomp($filter);
   exec { $program[0] } @program or fail('exec', "$program[0]: $!");
 }
 $SIG{$_} = eval "sub { kill '$_', $tool }" for @FORWARD;
+forwarded_signals(1);
 while (1) {
   my $gone = waitpid(-1, 0);
   last if $gone == -1;
@@ -253,6 +267,17 @@ sub seccomp_filter {
     $pc++;
   }
   return $prog;
+}
+
+# Every descriptor but stdin, stdout and stderr closed before the tool starts: one the host
+# inherited without close-on-exec (Node passes those on to every child) would otherwise
+# reach inside, and a directory's descriptor opens the host's whole tree (/proc/self/fd/N/…).
+sub close_inherited_fds {
+  return if syscall($sys->{close_range}, 3, 0xFFFFFFFF, 0) == 0;
+  opendir(my $dh, '/proc/self/fd') or fail('close fds', "$!");
+  my @open = grep { /^\d+$/ && $_ > 2 } readdir($dh);
+  closedir($dh);
+  syscall($sys->{close}, $_ + 0) for @open;
 }
 
 # Installs the filter (no_new_privs is set already); it outlives exec.

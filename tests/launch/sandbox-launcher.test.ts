@@ -71,21 +71,32 @@ t.test('inside: a root of only what was given, its own /proc, no capabilities, n
   t.match(inside, { capEff: '0000000000000000', capBnd: '0000000000000000', noNewPrivs: '1', seccomp: '2' });
 });
 
-t.test('the seccomp filter: namespace and mount calls fail with EPERM, clone3 with ENOSYS, processes still start', { skip }, async (t) => {
+t.test('the seccomp filter: namespace, mount and memfd calls and other socket families fail with EPERM, clone3 with ENOSYS, processes still start', { skip }, async (t) => {
   // unshare(0) is a no-op that succeeds and clone3 with no arguments is EINVAL anywhere else:
   // these errors are the filter's own.
   const probe = `
-    const libc = Deno.dlopen('libc.so.6', { syscall: { parameters: ['i64', 'i64', 'i64'], result: 'i64' }, __errno_location: { parameters: [], result: 'pointer' } });
+    const libc = Deno.dlopen('libc.so.6', {
+      syscall: { parameters: ['i64', 'i64', 'i64'], result: 'i64' },
+      socket: { parameters: ['i32', 'i32', 'i32'], result: 'i32' },
+      __errno_location: { parameters: [], result: 'pointer' },
+    });
     const errno = () => new Deno.UnsafePointerView(libc.symbols.__errno_location()).getInt32();
     const call = (nr) => { const r = libc.symbols.syscall(BigInt(nr), 0n, 0n); return [Number(r), errno()]; };
     const spawned = await new Deno.Command(Deno.execPath(), { args: ['--version'] }).output();
-    console.log(JSON.stringify({ unshare: call(${process.arch === 'arm64' ? 97 : 272}), clone3: call(435), mount: call(${process.arch === 'arm64' ? 40 : 165}), spawned: spawned.code }));`;
+    const nr = ${JSON.stringify(process.arch === 'arm64' ? { unshare: 97, mount: 40, memfd: 279 } : { unshare: 272, mount: 165, memfd: 319 })};
+    const socket = (family) => { const r = libc.symbols.socket(family, 1, 0); return [r >= 0 ? 'fd' : r, errno()]; };
+    console.log(JSON.stringify({ unshare: call(nr.unshare), clone3: call(435), mount: call(nr.mount), memfd: call(nr.memfd), vsock: socket(40), alg: socket(38), inet: socket(2), unix: socket(1), spawned: spawned.code }));`;
   const run = await runInside(probe);
   t.equal(run.code, 0, run.stderr);
   const seen = JSON.parse(run.stdout) as Record<string, unknown>;
   t.same(seen.unshare, [-1, 1], 'unshare: EPERM');
   t.same(seen.mount, [-1, 1], 'mount: EPERM');
   t.same(seen.clone3, [-1, 38], 'clone3: ENOSYS');
+  t.same(seen.memfd, [-1, 1], 'memfd_create: EPERM (its pages are in no RSS the host watches)');
+  t.same(seen.vsock, [-1, 1], 'an AF_VSOCK socket: EPERM');
+  t.same(seen.alg, [-1, 1], 'an AF_ALG socket: EPERM');
+  t.equal((seen.inet as unknown[])[0], 'fd', 'an AF_INET socket is made');
+  t.equal((seen.unix as unknown[])[0], 'fd', 'an AF_UNIX socket is made');
   t.equal(seen.spawned, 0, 'fork and exec still work (through clone)');
 });
 

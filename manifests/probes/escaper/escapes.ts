@@ -83,7 +83,11 @@ const ESCAPES: Record<string, (escape: Escape) => unknown> = {
     const chunk = new Uint8Array(1 << 20).fill(1);
     const fds: number[] = [];
     for (let mb = 0; mb < Number(text); mb++) {
-      if (mb % 64 === 0) fds.push(libc.symbols.memfd_create(new TextEncoder().encode('held\0'), 0));
+      if (mb % 64 === 0) {
+        const fd = libc.symbols.memfd_create(new TextEncoder().encode('held\0'), 0);
+        if (fd < 0) throw new Error('memfd_create failed');
+        fds.push(fd);
+      }
       libc.symbols.write(fds.at(-1)!, chunk, BigInt(chunk.length));
     }
     await new Promise((resolve) => setTimeout(resolve, Number(link ?? 0)));

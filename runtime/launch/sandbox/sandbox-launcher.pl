@@ -16,7 +16,7 @@ use strict;
 my %SYS = (
   x86_64 => {
     nofollow => 0400000, audit_arch => 0xC000003E, unshare => 272, mount => 165, umount2 => 166, pivot_root => 155, prctl => 157,
-    capset => 126, sethostname => 170, statfs => 137, clone => 56, clone3 => 435, rt_sigprocmask => 14, close => 3, close_range => 436,
+    capset => 126, sethostname => 170, statfs => 137, clone => 56, clone3 => 435, socket => 41, rt_sigprocmask => 14, close => 3, close_range => 436,
     # Refused with EPERM inside: namespaces and mounts (nothing may be rebuilt or re-entered),
     # and kernel interfaces no tool needs that widen what a kernel bug could be reached by.
     deny => [
@@ -24,18 +24,20 @@ my %SYS = (
       321, 298, 323, 246, 320, 175, 313, 176, 250, 248, 249,              # bpf perf_event_open userfaultfd kexec_load kexec_file_load init_module finit_module delete_module keyctl add_key request_key
       101, 310, 311, 425, 426, 427, 304, 303,                              # ptrace process_vm_readv process_vm_writev io_uring_setup io_uring_enter io_uring_register open_by_handle_at name_to_handle_at
       172, 173, 167, 168, 169, 163, 179, 103, 153, 170, 171,              # iopl ioperm swapon swapoff reboot acct quotactl syslog vhangup sethostname setdomainname
+      319, 447, 29, 68, 64,                                                # memfd_create memfd_secret shmget msgget semget: memory no RSS shows
     ],
     # x32 system calls (numbers with bit 30 set) bypass a filter written for x86_64 numbers.
     x32 => 0x40000000,
   },
   aarch64 => {
     nofollow => 0100000, audit_arch => 0xC00000B7, unshare => 97, mount => 40, umount2 => 39, pivot_root => 41, prctl => 167,
-    capset => 91, sethostname => 161, statfs => 43, clone => 220, clone3 => 435, rt_sigprocmask => 135, close => 57, close_range => 436,
+    capset => 91, sethostname => 161, statfs => 43, clone => 220, clone3 => 435, socket => 198, rt_sigprocmask => 135, close => 57, close_range => 436,
     deny => [
       97, 268, 40, 39, 41, 51, 428, 429, 430, 431, 432, 433, 442,
       280, 241, 282, 104, 294, 105, 273, 106, 219, 217, 218,
       117, 270, 271, 425, 426, 427, 265, 264,
       224, 225, 142, 89, 60, 116, 58, 161, 162,
+      279, 447, 194, 186, 190,
     ],
   },
 );
@@ -106,6 +108,7 @@ for my $dir (qw(/dev /proc /tmp /deno)) { make_path("$stage$dir") }
 call('mount', 'tmp tmpfs', 'tmpfs', "$stage/tmp", 'tmpfs', $MS_NOSUID | $MS_NODEV | $MS_NOEXEC, 'size=1m,nr_inodes=1024,mode=0700');
 call('mount', 'dev tmpfs', 'tmpfs', "$stage/dev", 'tmpfs', $MS_NOSUID | $MS_NOEXEC, 'size=64k,nr_inodes=64,mode=0755');
 bind_into($stage, 'dev', "/dev/$_") for qw(null zero random urandom);
+call('mount', 'read-only dev', 0, "$stage/dev", 0, $MS_REMOUNT | $MS_RDONLY | $MS_NOSUID | $MS_NOEXEC, 0);
 # The grants before Deno's own files, so a grant above them (a read grant of /usr) cannot
 # cover the binary or a library with a noexec (or writable) bind.
 my $system = sub { $_[0][0] eq 'exec' || $_[0][0] eq 'etc' };
@@ -243,7 +246,8 @@ sub locked_flags {
 }
 
 # The seccomp filter (classic BPF over struct seccomp_data): another architecture's calls
-# kill the process; the denied calls and clone with a namespace flag fail with EPERM;
+# kill the process; the denied calls, a socket of another family and clone with a
+# namespace flag fail with EPERM;
 # clone3, whose flags a filter cannot read, fails with ENOSYS so libc falls back to clone.
 sub seccomp_filter {
   my ($LD, $JEQ, $JGE, $JSET, $RET) = (0x20, 0x15, 0x35, 0x45, 0x06);
@@ -252,6 +256,11 @@ sub seccomp_filter {
   my @ins = ([$LD, 4], [$JEQ, $sys->{audit_arch}, 'arch', 'kill'], ['label', 'arch'], [$LD, 0]);
   push @ins, [$JGE, $sys->{x32}, 'eperm', 'next'], ['label', 'next'] if $sys->{x32};
   for my $nr (@{ $sys->{deny} }) { push @ins, [$JEQ, $nr, 'eperm', "after$nr"], ['label', "after$nr"] }
+  # Sockets of the families Deno uses only (Unix, IPv4, IPv6, netlink for libc's interface
+  # lookups): no vsock to a hypervisor, no AF_ALG, AF_PACKET, AF_KEY, Bluetooth or XDP.
+  push @ins, [$JEQ, $sys->{socket}, 'socket', 'c3test'], ['label', 'socket'], [$LD, 16];
+  for my $family (1, 2, 10) { push @ins, [$JEQ, $family, 'allow', "f$family"], ['label', "f$family"] }
+  push @ins, [$JEQ, 16, 'allow', 'eperm'], ['label', 'c3test'];
   push @ins, [$JEQ, $sys->{clone3}, 'enosys', 'c3'], ['label', 'c3'], [$JEQ, $sys->{clone}, 'clone', 'allow'], ['label', 'clone'];
   push @ins, [$LD, 16], [$JSET, $NAMESPACES, 'eperm', 'allow'];
   push @ins, ['label', 'allow'], [$RET, $ALLOW], ['label', 'eperm'], [$RET, $ERRNO | 1], ['label', 'enosys'], [$RET, $ERRNO | 38], ['label', 'kill'], [$RET, $KILL];

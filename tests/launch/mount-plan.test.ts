@@ -66,10 +66,10 @@ t.test('property: binds come parents first, each path once', async () => {
   );
 });
 
-t.test('the plan: Deno and its libraries executable, name resolution only with a network grant, then bundle and grants', async (t) => {
+t.test('the plan: bundle and grants, then Deno and its libraries on top, name resolution only with a network grant', async (t) => {
   const base = { denoPath: '/opt/deno', libraries: ['/lib/libc.so.6'], bundlePath: '/state/bundles/b.js' };
   const plan = mountPlan({ ...base, grants: { read: ['/data'], write: [], network: [] } });
-  t.same(planArgs(plan), ['--exec', '/opt/deno', '--exec', '/lib/libc.so.6', '--ro', '/state/bundles/b.js', '--ro', '/data']);
+  t.same(planArgs(plan), ['--ro', '/state/bundles/b.js', '--ro', '/data', '--exec', '/opt/deno', '--exec', '/lib/libc.so.6']);
   const networked = mountPlan({ ...base, grants: { read: [], write: [], network: ['example.com'] } });
   t.ok(networked.some((bind) => bind.kind === 'etc' && bind.path === '/etc/resolv.conf'), 'a tool with a network grant can resolve names');
   t.notOk(plan.some((bind) => bind.kind === 'etc'), 'a tool without one sees nothing of /etc');

@@ -50,14 +50,19 @@ export function grantBinds(read: readonly string[], write: readonly string[]): B
   return kept;
 }
 
-/** Every bind of one tool's file system, in the order the launcher makes them. Pure. */
+/**
+ * Every bind of one tool's file system, in the order the launcher makes them: the bundle
+ * and the grants, then Deno's own files on top, so a grant of a folder above them (a read
+ * grant of `/usr`) cannot cover them with a noexec or writable bind (the launcher keeps
+ * that order whatever it is given). Pure.
+ */
 export function mountPlan(input: MountPlanInput): Bind[] {
   return [
+    { kind: 'ro', path: input.bundlePath },
+    ...grantBinds(input.grants.read, input.grants.write),
     { kind: 'exec', path: input.denoPath },
     ...input.libraries.map((lib) => ({ kind: 'exec' as const, path: lib })),
     ...(input.grants.network.length > 0 ? NAME_RESOLUTION_FILES.map((file) => ({ kind: 'etc' as const, path: file })) : []),
-    { kind: 'ro', path: input.bundlePath },
-    ...grantBinds(input.grants.read, input.grants.write),
   ];
 }
 

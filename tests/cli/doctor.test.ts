@@ -24,6 +24,11 @@ t.test('doctor --json proves every layer on this host and exits 0', async (t) =>
     ['hostChecks', 'denoPermissions', 'osLimits', 'dieWithHost', 'networkNamespace', 'mountNamespace'],
   );
   t.equal(statusOf(report, 'denoPermissions'), 'active');
+  const layers = detectOsLayers();
+  if (layers.sandbox.available || layers.setpriv) {
+    t.equal(statusOf(report, 'dieWithHost'), 'active', 'a busy tool dies with its host, killed with SIGKILL');
+    t.match(report.layers.find((entry) => entry.layer === 'dieWithHost')?.evidence, /processes were gone \d+ ms later/);
+  }
   t.ok(report.escapes['deno']!.every((entry) => !entry.escaped), "with Deno's flags in force nothing gets through");
   t.ok(report.escapes['control']!.every((entry) => entry.escaped), 'with every layer gone everything gets through: the probe can tell');
   if (sandbox.available) {

@@ -1,5 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { denoPidOf as denoPidOfCommand, parentPidOf } from '../../runtime/launch/sandbox/sandboxed-pid.ts';
+import { readFileSync } from 'node:fs';
+import { denoPidOf as denoPidOfCommand, descendantsOf } from '../../runtime/launch/sandbox/sandboxed-pid.ts';
 import type { PluginHandle } from '../../runtime/index.ts';
 import { waitFor } from './wait-for.ts';
 
@@ -52,27 +52,6 @@ export function processEnvironment(pid: number): Record<string, string> {
   return Object.fromEntries(entries.map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]));
 }
 
-/** Every live descendant of `pid` (children, their children, …), from /proc. */
-export function descendantPids(pid: number): number[] {
-  const parents = new Map<number, number>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const ppid = parentPidOf(readFileSync(`/proc/${entry}/stat`, 'utf8'));
-      if (ppid !== null) parents.set(Number(entry), ppid);
-    } catch {
-      // exited meanwhile
-    }
-  }
-  const found: number[] = [];
-  let frontier = [pid];
-  while (frontier.length > 0) {
-    frontier = [...parents].filter(([, parent]) => frontier.includes(parent)).map(([child]) => child);
-    found.push(...frontier);
-  }
-  return found;
-}
-
 /**
  * The host pid of the Deno process a launch record names: the launched process itself,
  * or, where the tool runs in the sandbox, the launcher's grandchild (waited for).
@@ -87,3 +66,6 @@ export function pidInsideOf(hostPid: number): number {
   const nspid = /^NSpid:\s+(.+)$/m.exec(readFileSync(`/proc/${hostPid}/status`, 'utf8'))?.[1];
   return Number(nspid?.trim().split(/\s+/).at(-1) ?? hostPid);
 }
+
+/** Every live descendant of `pid` (children, their children, …), from /proc. */
+export const descendantPids = descendantsOf;

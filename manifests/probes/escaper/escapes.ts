@@ -70,6 +70,12 @@ const ESCAPES: Record<string, (escape: Escape) => unknown> = {
     return firstChunk({ host, port: Number(port) }, 'GET / HTTP/1.0\r\n\r\n');
   },
   hostname: () => Deno.hostname(),
+  // Blocks for `text` ms, event loop and all: a tool so busy it never sees its stdin close
+  // when its host is killed, so only the kernel can end it (doctor's die-with-host probe).
+  block: ({ text }) => {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Number(text));
+    return 'unblocked';
+  },
   // What the kernel limits this process to (prlimit's work), as the process sees it.
   limits: () => Deno.readTextFileSync('/proc/self/limits'),
   // Host memory held in memfds (`text` MB, 64 MB each), none of it resident in this

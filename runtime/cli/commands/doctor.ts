@@ -4,6 +4,7 @@ import { resolveDenoPath } from '../../launch/deno-binary.ts';
 import { LAYER_NAMES, type LayerName } from '../../layer-names.ts';
 import { findExecutable } from '../../launch/find-executable.ts';
 import { detectOsLayers, type OsLayers } from '../../launch/os-limits.ts';
+import { type HostDeathResult, probeHostDeath } from '../doctor/host-death-probe.ts';
 import { type LayerReport, layerReports } from '../doctor/layer-report.ts';
 import { createProbeWorkspace } from '../doctor/probe-workspace.ts';
 import { type RoundName, type RoundResult, ROUNDS, runRound } from '../doctor/run-probes.ts';
@@ -71,12 +72,14 @@ export async function run(args: string[]): Promise<number> {
   const layers = detectOsLayers(denoPath);
   const workspace = await createProbeWorkspace();
   const rounds = {} as Record<RoundName, RoundResult>;
+  let death: HostDeathResult;
   try {
     for (const round of Object.keys(ROUNDS) as RoundName[]) rounds[round] = await runRound(workspace, round);
+    death = await probeHostDeath(workspace);
   } finally {
     await workspace.close();
   }
-  const reports = layerReports(layers, rounds, config.limits.cpuSeconds);
+  const reports = layerReports(layers, rounds, config.limits.cpuSeconds, death);
   const missing = required.filter((layer) => reports.find((report) => report.layer === layer)?.status !== 'active');
   const failed = reports.filter((report) => report.status === 'failed');
   const ok = failed.length === 0 && missing.length === 0;

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { bridgeCommand } from './bridge-command.ts';
+import { selfCommand } from '../self-command.ts';
 import { type BridgeClient, connectBridge } from './bridge-client.ts';
 import { printableLine } from './demo-row.ts';
 import type { LoopbackServer } from './loopback-server.ts';
@@ -58,7 +58,7 @@ export async function runMcpSession(options: McpSessionOptions): Promise<McpSess
   const auditFile = path.join(options.root, 'mcp-audit.jsonl');
   const { echo, rogue, counter, refused } = options.manifests;
   const argv = ['mcp', '--policy', options.policyFile, '--audit', auditFile, echo, rogue, counter, refused.manifest];
-  const command = bridgeCommand(argv.slice(1));
+  const command = selfCommand(argv);
   if (command.missing !== undefined) {
     return { argv, steps: [{ label: 'start bridge', ok: false, detail: command.missing, ms: 0 }], stderr: [] };
   }

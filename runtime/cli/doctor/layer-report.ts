@@ -1,5 +1,6 @@
 import { LAYER_DESCRIPTIONS, LAYER_NAMES, type LayerName } from '../../layer-names.ts';
 import { type OsLayers, unavailableReason } from '../../launch/os-limits.ts';
+import type { HostDeathResult } from './host-death-probe.ts';
 import type { RoundName, RoundResult } from './run-probes.ts';
 
 export type LayerStatus = 'active' | 'unavailable' | 'failed';
@@ -56,7 +57,29 @@ function withConfinement(report: Omit<LayerReport, 'description'>, status: strin
 }
 
 /** Every layer's status on this host, from what was detected and what the three rounds showed. */
-export function layerReports(layers: OsLayers, rounds: Record<RoundName, RoundResult>, cpuSeconds: number): LayerReport[] {
+/** Die-with-host: detected, and then judged by what became of a busy tool's processes once its host was SIGKILLed. */
+function dieWithHostLayer(layers: OsLayers, death: HostDeathResult): Omit<LayerReport, 'description'> {
+  if (!layers.sandbox.available && !layers.setpriv) {
+    return { layer: 'dieWithHost', status: 'unavailable', evidence: 'not detected', reason: unavailableReason(layers, 'dieWithHost'), remedy: 'install util-linux' };
+  }
+  const how = layers.sandbox.available ? "the sandbox launcher's parent-death signal" : `${layers.setpriv} --pdeathsig KILL`;
+  if (death.error !== undefined) return { layer: 'dieWithHost', status: 'failed', evidence: `detected (${how}), but the probe could not run`, reason: death.error };
+  if (death.survivors.length > 0) {
+    return {
+      layer: 'dieWithHost',
+      status: 'failed',
+      evidence: `its host killed with SIGKILL, a busy tool's processes ${death.survivors.join(', ')} lived on (killed by doctor)`,
+      reason: `${how} did not end them`,
+    };
+  }
+  return {
+    layer: 'dieWithHost',
+    status: 'active',
+    evidence: `its host killed with SIGKILL, a busy tool's ${death.processes.length} processes were gone ${death.goneAfterMs} ms later (${how})`,
+  };
+}
+
+export function layerReports(layers: OsLayers, rounds: Record<RoundName, RoundResult>, cpuSeconds: number, death: HostDeathResult): LayerReport[] {
   const denoThrough = rounds.deno.results.filter((result) => result.escaped);
   const limitsSeen = rounds.os.limits ?? '';
   const cpuLimited = new RegExp(`^Max cpu time\\s+${cpuSeconds}\\s`, 'm').test(limitsSeen);
@@ -71,10 +94,7 @@ export function layerReports(layers: OsLayers, rounds: Record<RoundName, RoundRe
       : cpuLimited
         ? { layer: 'osLimits', status: 'active', evidence: `the probe process runs with "Max cpu time ${cpuSeconds}" (${layers.prlimit})` }
         : { layer: 'osLimits', status: 'failed', evidence: `the probe process did not see a ${cpuSeconds} s CPU limit`, reason: 'prlimit did not take effect' },
-    dieWithHost:
-      layers.sandbox.available || layers.setpriv
-        ? { layer: 'dieWithHost', status: 'active', evidence: `detected: ${layers.sandbox.available ? "the sandbox launcher's parent-death signal" : `${layers.setpriv} --pdeathsig KILL`}` }
-        : { layer: 'dieWithHost', status: 'unavailable', evidence: 'not detected', reason: unavailableReason(layers, 'dieWithHost'), remedy: 'install util-linux' },
+    dieWithHost: dieWithHostLayer(layers, death),
     networkNamespace: namespaceLayer('networkNamespace', layers.sandbox.available || layers.unshare !== null, layers, rounds),
     mountNamespace: withConfinement(namespaceLayer('mountNamespace', layers.sandbox.available, layers, rounds), rounds.os.status),
   };

@@ -30,6 +30,18 @@ function childrenOf(parents: readonly number[]): Map<number, number[]> {
   return found;
 }
 
+/** Every live descendant of `pid` (children, their children, …), from /proc. */
+export function descendantsOf(pid: number): number[] {
+  const found: number[] = [];
+  let frontier = [pid];
+  while (frontier.length > 0) {
+    const children = childrenOf(frontier);
+    frontier = [...children.values()].flat();
+    found.push(...frontier);
+  }
+  return found;
+}
+
 /**
  * The host pid of the tool's Deno inside the sandbox: the launcher's grandchild (the
  * launcher waits as the host's child, pid 1 inside waits as its child, and Deno is pid 1's).

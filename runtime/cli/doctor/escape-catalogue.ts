@@ -1,7 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { LayerName } from '../../layer-names.ts';
+import { processAlive } from '../../launch/sandbox/sandboxed-pid.ts';
 import { PACKAGE_ROOT } from '../../package-root.ts';
 import { type ProbeWorkspace, SECRET, type StagedEscaper } from './probe-workspace.ts';
 
@@ -42,16 +43,6 @@ async function within(ms: number, check: () => boolean): Promise<boolean> {
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   return true;
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return false;
-  }
 }
 
 /** A name for this run's planted file, so rounds never see each other's. */

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { descendantsOf } from '../../launch/sandbox/sandboxed-pid.ts';
+import { descendantsOf, processAlive as alive } from '../../launch/sandbox/sandboxed-pid.ts';
 import { selfCommand } from '../self-command.ts';
 import type { ProbeWorkspace } from './probe-workspace.ts';
 
@@ -21,16 +21,6 @@ const START_DEADLINE_MS = 30_000;
 const GONE_DEADLINE_MS = 5_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return false;
-  }
-}
 
 /** The pid of the tool process the host's audit file records as busy with its call. */
 function busyPid(auditFile: string): number | null {

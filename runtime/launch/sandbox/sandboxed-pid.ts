@@ -30,6 +30,17 @@ function childrenOf(parents: readonly number[]): Map<number, number[]> {
   return found;
 }
 
+/** True while `pid` runs: it has a /proc entry that is not a zombie. */
+export function processAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
+}
+
 /** Every live descendant of `pid` (children, their children, …), from /proc. */
 export function descendantsOf(pid: number): number[] {
   const found: number[] = [];

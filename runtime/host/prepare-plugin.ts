@@ -132,7 +132,14 @@ export async function preparePlugin(
     }
     throw new PluginRuntimeError(error.code, error.message, { cause: error, details: error.details, loadDecisions });
   }
-  const bundle = await bundlePlugin(loaded.entryPath, loaded.pluginDir, cacheDirs.bundleDir, signal);
+  // A refusal from here on (the bundle, a required layer) keeps the plugin's name and decisions on record.
+  const withDecisions = (error: unknown) => {
+    if (!(error instanceof PluginRuntimeError) || error.loadDecisions) return error;
+    return new PluginRuntimeError(error.code, error.message, { cause: error, details: error.details, loadDecisions: { plugin: loaded.manifest.name, decisions } });
+  };
+  const bundle = await bundlePlugin(loaded.entryPath, loaded.pluginDir, cacheDirs.bundleDir, signal).catch((error: unknown) => {
+    throw withDecisions(error);
+  });
   const limits = effectiveLimits(config, policy.policy?.plugins.get(loaded.manifest.name)?.limits);
   const tools = toolGrants.map(([name, tool, granted]) => {
     const built = buildDenoArgv({ config, grants: granted, bundlePath: bundle.bundlePath, heapMb: limits.heapMb });
@@ -140,8 +147,7 @@ export async function preparePlugin(
     try {
       plan = planLaunch({ plugin: loaded.manifest.name, tool: name, grants: granted, argv: built, limits });
     } catch (error) {
-      if (!(error instanceof PluginRuntimeError)) throw error;
-      throw new PluginRuntimeError(error.code, error.message, { cause: error, details: error.details, loadDecisions: { plugin: loaded.manifest.name, decisions } });
+      throw withDecisions(error);
     }
     const { argv, command, layers } = plan;
     const output = tool.output === undefined ? {} : { output: tool.output };

@@ -98,3 +98,15 @@ t.test('a refused load is on record as load_refused, with the manifest and the c
   const record = await host.audit.waitFor({ type: 'load_refused', plugin: 'greedy' });
   t.match(record, { manifestPath: refusedPath, code: 'sandbox_exceeds_grants' });
 });
+
+t.test('a load refused at bundling is on record with the plugin named, and its grant decisions', async (t) => {
+  const refusedPath = writeInlinePlugin(dir, {
+    name: 'climber',
+    source: `${SDK_IMPORT}\nimport '../../../package.json';\ndefinePlugin({ tools: { peek: () => null } });\n`,
+    tools: { peek: {} },
+  });
+  const error = await rejection(host.runtime.load(refusedPath));
+  t.match(error, { code: 'import_refused' });
+  t.match(await host.audit.waitFor({ type: 'load_refused', plugin: 'climber' }), { manifestPath: refusedPath, code: 'import_refused' });
+  t.ok(host.audit.find({ type: 'grant_decision', plugin: 'climber' }), 'its decisions are on record too');
+});

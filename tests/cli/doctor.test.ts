@@ -45,7 +45,7 @@ t.test('doctor prints a line per layer with its status', async (t) => {
   for (const layer of ['hostChecks', 'denoPermissions', 'osLimits', 'dieWithHost', 'networkNamespace', 'mountNamespace']) {
     t.match(result.stdout, new RegExp(`^  ${layer}\\s+(ACTIVE|UNAVAILABLE)\\s`, 'm'), layer);
   }
-  t.match(result.stdout, /the positive control\), 14\/14 got through/);
+  t.match(result.stdout, /the positive control\), (\d+)\/\1 got through/);
 });
 
 t.test('a Deno that ignores its permission flags fails doctor, and a required layer it cannot give is named', async (t) => {

@@ -43,7 +43,7 @@ t.test("with Deno's flags in force under the OS layers too, every escape is cont
   const plugin = await h.load(staged.manifest);
   const siblingPid = (await plugin.call('granted', { action: 'hostname' }), plugin.pids('granted')[0]!);
   for (const escape of ESCAPES) {
-    workspace.resetSignals();
+    workspace.resetCounters();
     const context = { workspace, staged, siblingPid };
     const outcome = (await plugin.call(escape.tool, escape.args(context))) as { allowed: boolean; error?: string };
     t.notOk(await escape.escaped(outcome, context), `${escape.name}: contained (${outcome.error ?? 'allowed'})`);

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 
 /**
@@ -68,6 +69,32 @@ const ESCAPES: Record<string, (escape: Escape) => unknown> = {
   'tcp-connect': ({ target }) => {
     const [host, port] = target!.split(':');
     return firstChunk({ host, port: Number(port) }, 'GET / HTTP/1.0\r\n\r\n');
+  },
+  'node-http': ({ target }) =>
+    new Promise((resolve, reject) => {
+      const request = http.get(`http://${target}/`, (response) => {
+        let body = '';
+        response.on('data', (chunk) => (body += chunk));
+        response.on('end', () => resolve(body));
+      });
+      request.setTimeout(5000, () => request.destroy(new Error('no answer')));
+      request.on('error', reject);
+    }),
+  // TLS to a plain HTTP server fails its handshake; what counts is the connection the host saw.
+  'connect-tls': async ({ target }) => {
+    const [hostname, port] = target!.split(':');
+    const connection = await Deno.connectTls({ hostname: hostname!, port: Number(port) });
+    connection.close();
+    return 'connected';
+  },
+  // A proxy the plugin sets itself: the request goes to whatever listens there.
+  'proxy-fetch': async ({ target }) => {
+    const client = Deno.createHttpClient({ proxy: { url: `http://${target}` } });
+    try {
+      return await (await fetch('http://granted-nowhere.invalid/', { client })).text();
+    } finally {
+      client.close();
+    }
   },
   hostname: () => Deno.hostname(),
   // Blocks for `text` ms, event loop and all: a tool so busy it never sees its stdin close

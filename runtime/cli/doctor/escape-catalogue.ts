@@ -117,6 +117,28 @@ export const ESCAPES: readonly Escape[] = [
     escaped: got('loopback says hi'),
   },
   {
+    name: 'GET an ungranted loopback port with node:http',
+    tool: 'bare',
+    layer: 'networkNamespace',
+    args: ({ workspace }) => ({ action: 'node-http', target: workspace.tcpHostPort }),
+    escaped: got('loopback says hi'),
+  },
+  {
+    name: 'open TLS to an ungranted loopback port (Deno.connectTls)',
+    tool: 'bare',
+    layer: 'networkNamespace',
+    args: ({ workspace }) => ({ action: 'connect-tls', target: workspace.tcpHostPort }),
+    // The handshake fails against a plain server: the connection itself is the escape.
+    escaped: (_outcome, { workspace }) => within(500, () => workspace.tcpConnections() > 0),
+  },
+  {
+    name: 'send its requests through a proxy it sets itself',
+    tool: 'bare',
+    layer: 'networkNamespace',
+    args: ({ workspace }) => ({ action: 'proxy-fetch', target: workspace.tcpHostPort }),
+    escaped: got('loopback says hi'),
+  },
+  {
     name: 'kill a sibling tool process by its host pid',
     tool: 'bare',
     layer: 'mountNamespace',

@@ -33,9 +33,12 @@ export interface ProbeWorkspace {
   socketPath: string;
   /** A loopback HTTP server no tool is granted. */
   tcpHostPort: string;
-  /** SIGWINCH signals this process received since the last {@link ProbeWorkspace.resetSignals}. */
+  /** SIGWINCH signals this process received since the last {@link ProbeWorkspace.resetCounters}. */
   signals(): number;
-  resetSignals(): void;
+  /** TCP connections the loopback server accepted since then. */
+  tcpConnections(): number;
+  /** Zeroes both counters: each escape is judged by what happened during it alone. */
+  resetCounters(): void;
   /** Stages a fresh copy of the escaper (a planted link would make the next load refuse its grant). */
   stageEscaper(): StagedEscaper;
   /**
@@ -83,6 +86,8 @@ export async function createProbeWorkspace(parent = os.tmpdir()): Promise<ProbeW
   const unix = net.createServer((socket) => socket.end('unix socket says hi'));
   await new Promise<void>((resolve) => unix.listen(socketPath, resolve));
   const tcp = http.createServer((_request, response) => response.end('loopback says hi'));
+  let connections = 0;
+  tcp.on('connection', () => connections++);
   await new Promise<void>((resolve) => tcp.listen(0, '127.0.0.1', resolve));
   let signals = 0;
   const onWinch = () => signals++;
@@ -96,7 +101,8 @@ export async function createProbeWorkspace(parent = os.tmpdir()): Promise<ProbeW
     socketPath,
     tcpHostPort: `127.0.0.1:${(tcp.address() as AddressInfo).port}`,
     signals: () => signals,
-    resetSignals: () => void (signals = 0),
+    tcpConnections: () => connections,
+    resetCounters: () => void ((signals = 0), (connections = 0)),
     stageEscaper() {
       const dir = path.join(root, `escaper-${++staged}`);
       cpSync(ESCAPER_SOURCE, dir, { recursive: true });

@@ -54,7 +54,7 @@ export async function runRound(workspace: ProbeWorkspace, round: RoundName, deno
     const context: EscapeContext = { workspace, staged, siblingPid: plugin.pids('granted')[0] ?? -1 };
     const results: EscapeResult[] = [];
     for (const escape of ESCAPES) {
-      workspace.resetSignals();
+      workspace.resetCounters();
       const outcome = await call(escape.tool, escape.args(context)).catch((error: Error) => ({ allowed: false, error: 'call failed', message: error.message }));
       results.push({ escape, escaped: await escape.escaped(outcome, context), outcome });
     }

@@ -108,12 +108,13 @@ for my $dir (qw(/dev /proc /tmp /deno)) { make_path("$stage$dir") }
 call('mount', 'tmp tmpfs', 'tmpfs', "$stage/tmp", 'tmpfs', $MS_NOSUID | $MS_NODEV | $MS_NOEXEC, 'size=1m,nr_inodes=1024,mode=0700');
 call('mount', 'dev tmpfs', 'tmpfs', "$stage/dev", 'tmpfs', $MS_NOSUID | $MS_NOEXEC, 'size=64k,nr_inodes=64,mode=0755');
 bind_into($stage, 'dev', "/dev/$_") for qw(null zero random urandom);
-call('mount', 'read-only dev', 0, "$stage/dev", 0, $MS_REMOUNT | $MS_RDONLY | $MS_NOSUID | $MS_NOEXEC, 0);
 # The grants before Deno's own files, so a grant above them (a read grant of /usr) cannot
 # cover the binary or a library with a noexec (or writable) bind.
 my $system = sub { $_[0][0] eq 'exec' || $_[0][0] eq 'etc' };
 for my $bind (grep { !$system->($_) } @binds) { bind_into($stage, $bind->[0], $bind->[1]) }
 for my $bind (grep { $system->($_) } @binds) { bind_into($stage, $bind->[0], follow_links($stage, $bind->[1])) }
+# /dev read-only once the grants inside it (if any) have their mount points.
+call('mount', 'read-only dev', 0, "$stage/dev", 0, $MS_REMOUNT | $MS_RDONLY | $MS_NOSUID | $MS_NOEXEC, 0);
 call('mount', 'proc', 'proc', "$stage/proc", 'proc', $MS_NOSUID | $MS_NODEV | $MS_NOEXEC, 'subset=pid');
 call('mount', 'deno tmpfs', 'tmpfs', "$stage/deno", 'tmpfs', $MS_NOSUID | $MS_NODEV | $MS_NOEXEC, 'size=16m,nr_inodes=4096,mode=0700');
 chdir($stage) or fail('pivot', "$!");

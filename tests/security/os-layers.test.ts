@@ -6,6 +6,8 @@ import { ESCAPES } from '../../runtime/cli/doctor/escape-catalogue.ts';
 import { createProbeWorkspace } from '../../runtime/cli/doctor/probe-workspace.ts';
 import { type RoundName, runRound } from '../../runtime/cli/doctor/run-probes.ts';
 import { detectOsLayers } from '../../runtime/launch/os-limits.ts';
+import { SDK_IMPORT, writeInlinePlugin } from '../helpers/inline-plugin.ts';
+import { startLoopbackServer } from '../helpers/loopback-server.ts';
 import { testRuntime } from '../helpers/test-runtime.ts';
 
 // The escape suite of the OS layers: real escapes (runtime/cli/doctor/escape-catalogue.ts),
@@ -74,4 +76,19 @@ t.test('the grants work inside: the read grant is read, live and read-only; the 
   const bare = await stripped.load(manifest);
   t.match(await bare.call('granted', { action: 'write', target: path.join(readable, 'nope.txt'), text: 'x' }), { allowed: false }, 'with Deno’s flags stripped, the read grant is still read-only');
   t.notOk(existsSync(path.join(readable, 'nope.txt')));
+});
+
+t.test('a tool granted a host by name resolves it inside the sandbox (name-resolution files are bound for it)', { skip }, async (t) => {
+  const server = await startLoopbackServer(t, 'reached by name');
+  const grant = `localhost:${server.port}`;
+  const manifest = writeInlinePlugin(t.testdir(), {
+    name: 'by-name',
+    source: `${SDK_IMPORT}\ndefinePlugin({ tools: { get: async ({ url }: { url: string }) => (await fetch(url)).text() } });\n`,
+    capabilities: { 'access-network': [grant] },
+    tools: { get: { sandbox: { network: [grant] } } },
+  });
+  const h = testRuntime(t, { allowDeclared: true });
+  const plugin = await h.load(manifest);
+  t.ok(plugin.tools.find((tool) => tool.name === 'get')?.layers.includes('mountNamespace'), 'it runs in the sandbox');
+  t.equal(await plugin.call('get', { url: `http://${grant}/` }), 'reached by name');
 });

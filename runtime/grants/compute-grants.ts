@@ -1,5 +1,6 @@
 import type { Capabilities } from '../manifest/manifest-schema.ts';
-import { hostDenied, specialRangeOf } from '../policy/network-ranges.ts';
+import type { LocalNames } from '../policy/local-names.ts';
+import { hostDenied, localNameReason, specialRangeOf } from '../policy/network-ranges.ts';
 import type { ResolvedPolicy } from '../policy/resolved-policy.ts';
 import { namesTree, sensitiveTreesTouched } from '../policy/sensitive-paths.ts';
 import { networkGrantCovers } from '../scopes/network-scope.ts';
@@ -15,6 +16,8 @@ export interface GrantPolicy {
   allowDeclared: boolean;
   policy?: ResolvedPolicy | undefined;
   protectedPaths?: readonly string[];
+  /** What this machine resolves by itself (hosts file, own names and addresses): never covered by a `"*"` grant. */
+  localNames?: LocalNames;
 }
 
 /** Declared capabilities with filesystem paths already canonicalised. */
@@ -44,6 +47,8 @@ function decideNetwork(plugin: string, host: string, p: GrantPolicy): Verdict {
   if (wildcard !== -1) {
     const range = specialRangeOf(host);
     if (range) return refuse(`${range} address: "*" covers public hosts only; name "${host}" in the policy to grant it`);
+    const local = p.localNames ? localNameReason(host, p.localNames) : null;
+    if (local) return refuse(`${local}: "*" covers public hosts only; name "${host}" in the policy to grant it`);
     return grant(`policy plugins.${plugin}.access-network[${wildcard}] ("*")`);
   }
   return refuse(`not in policy plugins.${plugin}.access-network`);

@@ -5,6 +5,7 @@ import { CapabilityTokens } from '../capabilities/capability-tokens.ts';
 import { envSecretStore } from '../capabilities/secret-store.ts';
 import { loadManifest } from '../manifest/load-manifest.ts';
 import { widenedScopes } from '../policy/widened-scopes.ts';
+import { readLocalNames } from '../policy/local-names.ts';
 import { loadPolicyFile, type ResolvedPolicy, resolvePolicy } from '../policy/resolved-policy.ts';
 import { loadLaunchConfig, parseLaunchConfig } from '../config/launch-config.ts';
 import { isPluginRuntimeError, PluginRuntimeError } from '../errors.ts';
@@ -125,7 +126,8 @@ export function createRuntimeWith(options: RuntimeOptions, overrides: LayerOverr
     try {
       const prepared = await preparePlugin(
         manifestPath,
-        { allowDeclared, policy, protectedPaths },
+        // Read at each load: a hosts file or an interface may change while the host runs.
+        { allowDeclared, policy, protectedPaths, localNames: readLocalNames() },
         config,
         { bundleDir, validatorDir },
         // The probe has answered by now: preparation waits for it, like every launch.

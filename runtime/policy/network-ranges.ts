@@ -1,5 +1,6 @@
 import { BlockList, isIP } from 'node:net';
 import { parseNetworkHost } from '../scopes/network-scope.ts';
+import { HOSTS_FILE, type LocalNames } from './local-names.ts';
 
 export type SpecialRange = 'loopback' | 'private' | 'link-local' | 'metadata' | 'unspecified';
 
@@ -84,6 +85,25 @@ export function specialRangeOf(entry: string): SpecialRange | null {
     if (list.check(address, family === 4 ? 'ipv4' : 'ipv6')) return range;
   }
   return null;
+}
+
+/**
+ * Why an entry that is no special range as written still leads to this machine or to one,
+ * by the machine's own resolution: a name its hosts file maps to a special address
+ * (`localhost4`, `ip6-loopback`, whatever an image adds), the machine's own host name, or
+ * an address of one of its interfaces. Null when none of these holds; what a DNS server
+ * answers for a name is not known here (the egress gateway's to judge).
+ */
+export function localNameReason(entry: string, local: LocalNames): string | null {
+  const name = hostAddress(entry).replace(/\.$/, '');
+  if (isIP(name) === 0) {
+    if (local.ownNames.has(name)) return `"${name}" is this machine's own name`;
+    const mapped = local.hosts.get(name);
+    const range = mapped === undefined ? null : specialRangeOf(isIP(mapped) === 6 ? `[${mapped}]` : mapped);
+    return range ? `${HOSTS_FILE} maps "${name}" to ${mapped} (${range})` : null;
+  }
+  const address = canonicalAddress(entry);
+  return local.ownAddresses.has(address) ? `${address} is an address of this machine` : null;
 }
 
 /** True when `entry`'s host matches a deny entry: an exact name or address (in any spelling), or a CIDR range. */

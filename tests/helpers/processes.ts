@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { denoPidOf as denoPidOfCommand, descendantsOf } from '../../runtime/launch/sandbox/sandboxed-pid.ts';
+import { denoPidOf as denoPidOfCommand, descendantsOf, processAlive } from '../../runtime/launch/sandbox/sandboxed-pid.ts';
 import type { PluginHandle } from '../../runtime/index.ts';
 import { waitFor } from './wait-for.ts';
 
@@ -8,19 +8,12 @@ import { waitFor } from './wait-for.ts';
  * container nothing may ever reap an orphan's zombie.
  */
 export function processExists(pid: number): boolean {
+  if (process.platform === 'linux') return processAlive(pid);
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Field 3, after the parenthesised command name (which may itself hold spaces or parens).
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state !== 'Z' && state !== 'X';
+    process.kill(pid, 0);
+    return true;
   } catch {
-    if (process.platform === 'linux') return false;
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
+    return false;
   }
 }
 

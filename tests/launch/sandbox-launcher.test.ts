@@ -59,7 +59,10 @@ t.test('inside: a root of only what was given, its own /proc, no capabilities, n
     const procs = [...Deno.readDirSync('/proc')].map((e) => e.name).filter((n) => /^\\d+$/.test(n)).sort();
     const status = Deno.readTextFileSync('/proc/self/status');
     const field = (name) => new RegExp('^' + name + ':\\\\s+(\\\\S+)', 'm').exec(status)[1];
-    console.log(JSON.stringify({ root, procs, pid: Deno.pid, capEff: field('CapEff'), capBnd: field('CapBnd'), noNewPrivs: field('NoNewPrivs'), seccomp: field('Seccomp') }));`;
+    const exists = (p) => { try { Deno.statSync(p); return true; } catch { return false; } };
+    const writes = (p) => { try { Deno.writeTextFileSync(p, 'x'); return true; } catch (e) { return e.name; } };
+    console.log(JSON.stringify({ root, procs, pid: Deno.pid, capEff: field('CapEff'), capBnd: field('CapBnd'), noNewPrivs: field('NoNewPrivs'), seccomp: field('Seccomp'),
+      procSys: exists('/proc/sys'), sysrq: exists('/proc/sysrq-trigger'), rootWrite: writes('/planted'), devWrite: writes('/dev/planted'), devNull: writes('/dev/null'), hostname: Deno.hostname() }));`;
   const run = await runInside(report);
   t.equal(run.code, 0, run.stderr);
   const inside = JSON.parse(run.stdout) as Record<string, unknown>;
@@ -69,6 +72,10 @@ t.test('inside: a root of only what was given, its own /proc, no capabilities, n
   t.same(inside.procs, ['1', '2'], 'only pid 1 (the launcher) and Deno exist');
   t.equal(inside.pid, 2);
   t.match(inside, { capEff: '0000000000000000', capBnd: '0000000000000000', noNewPrivs: '1', seccomp: '2' });
+  t.match(inside, { procSys: false, sysrq: false }, 'no /proc/sys, no sysrq-trigger');
+  t.match(inside, { rootWrite: /./, devWrite: /./, devNull: true, hostname: 'sandbox' }, '/ and /dev are read-only, /dev/null still takes writes, the host name is the sandbox’s');
+  t.not(inside.rootWrite, true);
+  t.not(inside.devWrite, true);
 });
 
 t.test('the seccomp filter: namespace, mount and memfd calls and other socket families fail with EPERM, clone3 with ENOSYS, processes still start', { skip }, async (t) => {

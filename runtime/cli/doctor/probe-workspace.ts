@@ -7,7 +7,7 @@ import path from 'node:path';
 import { packagePath } from '../../package-root.ts';
 
 /** The escaper plugin's folder in the package: `doctor` and the escape suite stage copies of it. */
-export const ESCAPER_SOURCE = packagePath('manifests', 'probes', 'escaper');
+const ESCAPER_SOURCE = packagePath('manifests', 'probes', 'escaper');
 
 /** The canary a probe must never read. */
 export const SECRET = 'the host keeps this outside every grant';

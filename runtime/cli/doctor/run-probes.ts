@@ -1,6 +1,5 @@
 import { createRuntimeWith } from '../../host/create-runtime.ts';
 import type { LayerOverrides } from '../../host/layer-overrides.ts';
-import type { Runtime } from '../../host/runtime-types.ts';
 import { ESCAPES, type Escape, type EscapeContext, type EscapeOutcome } from './escape-catalogue.ts';
 import type { ProbeWorkspace } from './probe-workspace.ts';
 
@@ -29,16 +28,13 @@ export interface RoundResult {
   limits: string | null;
   /** `/proc/self/status` as the probe process saw it: its capabilities and seccomp mode (null where it could not read it). */
   status: string | null;
-  /** The layers the runtime reported for this round. */
-  layers: Runtime['layers'];
 }
 
-/** Runs every escape once under `round`'s layers, in a runtime of its own (state folder inside the workspace). */
-export async function runRound(workspace: ProbeWorkspace, round: RoundName, denoPath?: string): Promise<RoundResult> {
+/** Runs every escape once under `round`'s layers, in a runtime of its own (its state folder beside the workspace). */
+export async function runRound(workspace: ProbeWorkspace, round: RoundName): Promise<RoundResult> {
   const staged = workspace.stageEscaper();
   const runtime = createRuntimeWith(
     {
-      ...(denoPath === undefined ? {} : { denoPath }),
       stateDir: workspace.stateDir(),
       policy: { plugins: { escaper: { 'access-filesystem': { read: [staged.readable], write: [staged.writable] } } } },
       onLog: () => {},
@@ -59,7 +55,7 @@ export async function runRound(workspace: ProbeWorkspace, round: RoundName, deno
       results.push({ escape, escaped: await escape.escaped(outcome, context), outcome });
     }
     const text = (outcome: EscapeOutcome) => (outcome.allowed ? String(outcome.value) : null);
-    return { round, results, limits: text(limits), status: text(status), layers: runtime.layers };
+    return { round, results, limits: text(limits), status: text(status) };
   } finally {
     await runtime.close();
   }

@@ -55,7 +55,7 @@ function isElf(file: string): boolean {
 }
 
 /** The absolute library paths in `ldd` output; [] for a static binary. */
-export function parseLdd(output: string): string[] {
+function parseLdd(output: string): string[] {
   const found: string[] = [];
   for (const line of output.split('\n')) {
     const match = /(?:=>\s*)?(\/\S+)\s+\(0x[0-9a-f]+\)/.exec(line);

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { SANDBOX_LAUNCHER } from './sandbox-support.ts';
 
 /** The parent pid in a `/proc/<pid>/stat` line (the name in parentheses may hold anything). */
-export function parentPidOf(stat: string): number | null {
+function parentPidOf(stat: string): number | null {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const ppid = Number(fields[1]);
   return Number.isInteger(ppid) ? ppid : null;

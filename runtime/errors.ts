@@ -105,7 +105,7 @@ export interface ErrorDetailsByCode {
   plugin_parked: { until: number };
   /** The limit passed; for `rss` the size seen and the limit, otherwise how the process exited. */
   resource_exhausted: {
-    limit: 'heap' | 'rss' | 'cpu' | 'file_size';
+    limit: 'heap' | 'rss' | 'cpu' | 'file_size' | 'egress_connections_per_call' | 'egress_bytes_per_call' | 'egress_concurrent_connections';
     rssMb?: number;
     limitMb?: number;
     exitCode?: number | null;

@@ -4,7 +4,7 @@ import * as v from 'valibot';
  * The enforcement layers by name: what `runtime.layers` reports, `inspect` lists per tool,
  * `doctor` proves, and `deno-launch.json` or the policy may require (`layers.require`).
  */
-export const LAYER_NAMES = ['hostChecks', 'denoPermissions', 'osLimits', 'dieWithHost', 'networkNamespace', 'mountNamespace'] as const;
+export const LAYER_NAMES = ['hostChecks', 'denoPermissions', 'osLimits', 'dieWithHost', 'networkNamespace', 'mountNamespace', 'egressGateway'] as const;
 
 export type LayerName = (typeof LAYER_NAMES)[number];
 
@@ -14,8 +14,9 @@ export const LAYER_DESCRIPTIONS: Record<LayerName, string> = {
   denoPermissions: "Deno's permission flags, computed per tool from its grants",
   osLimits: 'CPU-seconds and file-size limits set by the kernel (prlimit)',
   dieWithHost: 'the kernel kills a plugin process when the host dies (parent-death signal)',
-  networkNamespace: 'a tool with no network grant runs in an empty network namespace',
+  networkNamespace: 'a network namespace of its own: empty for a tool with no network grant, bridged to the egress gateway alone for one with grants',
   mountNamespace: 'user, mount, PID, IPC and UTS namespaces: a file system holding only Deno, the bundle and the grants',
+  egressGateway: "the host's proxy every connection of a tool with network grants goes through: judged by the address actually dialled, audited, limited",
 };
 
 /** A layer named in `layers.require` (deno-launch.json, a policy entry). */

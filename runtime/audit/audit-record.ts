@@ -1,6 +1,7 @@
 import type { GrantDecision, Grants } from '../grants/grants.ts';
 import { newId } from '../new-id.ts';
 import type { ToolState } from '../supervisor/tool-states.ts';
+import type { EgressEvent } from '../egress/egress-launch.ts';
 
 /** An interface's fields as a plain object type, so a record reads as a `Record<string, unknown>` too. */
 type Plain<T> = { [K in keyof T]: T[K] };
@@ -36,7 +37,7 @@ export interface AuditDetailsByType {
   };
   kill: { reason: string; signal: string };
   /** The process ended; how many denials and replies went unrecorded or withheld, how many progress frames over the rate were dropped. */
-  exit: { exitCode: number | null; signal: string | null; denialsUnrecorded?: number; repliesWithheld?: number; progressDropped?: number };
+  exit: { exitCode: number | null; signal: string | null; denialsUnrecorded?: number; repliesWithheld?: number; progressDropped?: number; egressUnrecorded?: number };
   shutdown: { reason: string };
   /** A state change of a tool (the handle's `state` event). */
   state: { state: ToolState; reason?: string };
@@ -48,6 +49,15 @@ export interface AuditDetailsByType {
    * manifest's name when it could be read, else `(unknown)`.
    */
   load_refused: { manifestPath: string; code: string; message: string };
+  /**
+   * One connection through the egress gateway (or one it refused): the host and port the
+   * tool asked for, the vetted address, the decision and the rule or reason, bytes each
+   * way and duration. Refusals past `limits.auditDenialsPerLaunch` are counted in the
+   * `exit` record (`egressUnrecorded`) instead.
+   */
+  egress: Plain<EgressEvent> & { suppressingFurther?: boolean };
+  /** A tool passed one of its egress limits: its calls in flight ended with `resource_exhausted`. */
+  egress_limit: { limit: string; reason: string };
 }
 
 /** Every security-relevant event the runtime records. */

@@ -66,6 +66,19 @@ export const LaunchConfigSchema = v.strictObject({
   shutdown: v.strictObject({ graceMs: positiveInt }),
   /** Layers every tool process must run under: a host that cannot give one refuses to launch (`layer_unavailable`). */
   layers: v.optional(v.strictObject({ require: v.array(RequiredLayerSchema) }), { require: [] }),
+  /** The egress gateway: what one tool process may do through it per call, and its own deadlines. */
+  egress: v.strictObject({
+    /** New connections (plain-HTTP requests count one each) per call; past it the call ends `resource_exhausted`. */
+    connectionsPerCall: positiveInt,
+    /** Bytes both ways per call over every connection. */
+    bytesPerCall: positiveInt,
+    /** Connections one process may have open at once. */
+    concurrentConnections: positiveInt,
+    /** How long the gateway's own name resolution may take before it refuses. */
+    resolveTimeoutMs: positiveInt,
+    /** How long dialling the vetted address may take. */
+    connectTimeoutMs: positiveInt,
+  }),
   toolProcess: v.strictObject({
     idleMs: positiveInt,
     /** How often a live process's writable trees are swept for set-uid/set-gid files. */

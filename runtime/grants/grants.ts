@@ -20,3 +20,14 @@ export interface GrantDecision {
 
 /** Grants of nothing at all: the protocol's constant, shared with the SDK (its type is proven equal to `Grants`). */
 export { NO_GRANTS } from '../../plugin-sdk/protocol/constants.ts';
+
+/** A secret the gateway adds to requests for one host: the plugin never holds its value. */
+export interface SecretInjection {
+  name: string;
+  /** Exact host name, lower case. */
+  host: string;
+  port: number;
+  header: string;
+  /** The header value with `{}` where the secret goes. */
+  format: string;
+}

@@ -25,6 +25,7 @@ import { canonicalisePath } from '../scopes/canonicalise-path.ts';
 import { LoadsInFlight } from './loads-in-flight.ts';
 import type { ActiveLayers, LoadOptions, Runtime, RuntimeOptions } from './runtime-types.ts';
 import { defaultStateDir, prepareStateDir } from './state-dir.ts';
+import { RuntimeEgress } from './runtime-egress.ts';
 
 
 /**
@@ -108,6 +109,7 @@ export function createRuntimeWith(options: RuntimeOptions, overrides: LayerOverr
   const layerDetection = detectOsLayersInBackground(denoPath);
   const osLayers = () => withOverrides(layerDetection.now(), overrides, []).layers;
   const pacer = createSpawnPacer();
+  const egress = new RuntimeEgress({ config, processStorageDir, audit, secrets, policy });
   const handles = new Set<RuntimePluginHandle>();
   const loads = new LoadsInFlight(config.load.timeoutMs);
   let denoChecked: Promise<string> | null = null;
@@ -118,7 +120,7 @@ export function createRuntimeWith(options: RuntimeOptions, overrides: LayerOverr
 
   const prepareUnbounded = async (manifestPath: string, loadOptions: LoadOptions, signal: AbortSignal) => {
     denoChecked ??= checkDenoVersion(denoPath, config.deno.minVersion, stateDir);
-    await Promise.all([denoChecked, layerDetection.ready]);
+    await Promise.all([denoChecked, layerDetection.ready, egress.ready()]);
     const allowDeclared = loadOptions.allowDeclared ?? options.allowDeclared ?? false;
     const recordDecisions = (plugin: string, decisions: readonly GrantDecision[]) => {
       for (const decision of decisions) audit({ type: 'grant_decision', plugin, ...decision, reason: decision.rule });
@@ -133,6 +135,7 @@ export function createRuntimeWith(options: RuntimeOptions, overrides: LayerOverr
         // The probe has answered by now: preparation waits for it, like every launch.
         (input) => planToolLaunch(layerDetection.now(), overrides, denoPath, layerRequirements(config, policy, input.plugin), input),
         signal,
+        egress.toolEgress(),
       );
       recordDecisions(prepared.manifest.name, prepared.decisions);
       return prepared;
@@ -159,6 +162,8 @@ export function createRuntimeWith(options: RuntimeOptions, overrides: LayerOverr
         dieWithHost: given.has('dieWithHost'),
         networkNamespace: given.has('networkNamespace'),
         mountNamespace: given.has('mountNamespace'),
+        // The host's own proxy: there for every tool with network grants, whatever else this host has.
+        egressGateway: true,
       };
     },
     inspect: async (manifestPath, loadOptions = {}) => inspection(await prepare(manifestPath, loadOptions)),
@@ -195,6 +200,7 @@ export function createRuntimeWith(options: RuntimeOptions, overrides: LayerOverr
         capabilityTokens,
         secrets,
         audit,
+        egress,
         onLog: (tool, launchId, line) => {
           const entry = { plugin, tool, launchId, line };
           shielded(() => onLog(entry));
@@ -211,6 +217,7 @@ export function createRuntimeWith(options: RuntimeOptions, overrides: LayerOverr
       loads.closeAll();
       await Promise.all([...handles].map((handle) => handle.close()));
       handles.clear();
+      await egress.close();
       fileSink?.close();
     },
   };

@@ -12,6 +12,7 @@ import { ToolPool } from '../supervisor/tool-pool.ts';
 import { ToolProcess } from '../supervisor/tool-process.ts';
 import type { ToolState } from '../supervisor/tool-states.ts';
 import type { PreparedPlugin } from './prepare-plugin.ts';
+import type { RuntimeEgress } from './runtime-egress.ts';
 
 /** A state change of one tool of a plugin, as the handle emits it. */
 export interface ToolStateEvent {
@@ -30,6 +31,8 @@ export interface ToolPoolDeps {
   capabilityTokens: CapabilityTokens;
   secrets: SecretStore;
   audit: (fields: AuditFields) => void;
+  /** Admits each launch of a tool with network grants to the egress gateway. */
+  egress: RuntimeEgress;
   onLog: (tool: string, launchId: string, line: string) => void;
   onState: (event: ToolStateEvent) => void;
 }
@@ -81,6 +84,12 @@ export function createToolPools(prepared: PreparedPlugin, deps: ToolPoolDeps): M
           emit({ tool: tool.name, state, ...detail });
         },
         onSettled: () => sweeper?.sweep(),
+        ...(tool.network.via === 'gateway'
+          ? {
+              egress: (launchId, hooks) =>
+                deps.egress.lease({ plugin, tool: tool.name, rules: tool.network.rules, injections: tool.network.injections, limits: limits.egress }, launchId, hooks),
+            }
+          : {}),
       });
       if (tool.grants.write.length > 0) {
         const fields = () => ({ plugin, tool: tool.name, launchId: toolProcess.launchId });

@@ -10,6 +10,9 @@ import { buildDenoArgv } from '../launch/deno-argv.ts';
 import { type LoadedManifest, loadManifest } from '../manifest/load-manifest.ts';
 import type { ArgumentValidator } from '../manifest/input-validator.ts';
 import type { LayerName } from '../layer-names.ts';
+import type { ToolEgress } from '../launch/os-limits.ts';
+import { egressRulesFor, namedByOperator } from './runtime-egress.ts';
+import { type ToolNetworkPath, toolNetworkPath } from '../egress/network-path.ts';
 import type { ToolLaunchInput, ToolLaunchPlan } from './tool-launch-plan.ts';
 import type { Manifest, ToolDefinition } from '../manifest/manifest-schema.ts';
 import { type EffectiveLimits, effectiveLimits } from '../supervisor/effective-limits.ts';
@@ -35,6 +38,8 @@ export interface PreparedTool {
   command: string[];
   /** The enforcement layers this tool's process runs under. */
   layers: LayerName[];
+  /** How it reaches the network: not at all, or through the egress gateway (from which namespace, under which rules). */
+  network: ToolNetworkPath;
 }
 
 /** Everything an operator needs to know about a plugin before any process starts: what `inspect` returns. */
@@ -107,6 +112,7 @@ export async function preparePlugin(
   cacheDirs: { bundleDir: string; validatorDir: string },
   planLaunch: (input: ToolLaunchInput) => ToolLaunchPlan,
   signal?: AbortSignal,
+  egress?: ToolEgress,
 ): Promise<PluginPlan> {
   const loaded = loadManifest(manifestPath, { validatorCacheDir: cacheDirs.validatorDir });
   const declared = resolveDeclared(loaded);
@@ -142,16 +148,20 @@ export async function preparePlugin(
   });
   const limits = effectiveLimits(config, policy.policy?.plugins.get(loaded.manifest.name)?.limits);
   const tools = toolGrants.map(([name, tool, granted]) => {
-    const built = buildDenoArgv({ config, grants: granted, bundlePath: bundle.bundlePath, heapMb: limits.heapMb });
+    const networked = granted.network.length > 0;
+    const gateway = networked && egress ? { gateway: egress.gateway } : {};
+    const built = buildDenoArgv({ config, grants: granted, bundlePath: bundle.bundlePath, heapMb: limits.heapMb, ...gateway });
     let plan;
     try {
-      plan = planLaunch({ plugin: loaded.manifest.name, tool: name, grants: granted, argv: built, limits });
+      plan = planLaunch({ plugin: loaded.manifest.name, tool: name, grants: granted, argv: built, limits, ...(networked && egress ? { egress } : {}) });
     } catch (error) {
       throw withDecisions(error);
     }
     const { argv, command, layers } = plan;
     const output = tool.output === undefined ? {} : { output: tool.output };
-    return { name, description: tool.description, input: tool.input, ...output, timeoutMs: tool.timeoutMs, grants: granted, argv, command: [command[0], ...command[1]], layers };
+    const rules = egressRulesFor(granted.network, (entry) => namedByOperator(entry, loaded.manifest.name, policy.policy, policy.allowDeclared));
+    const network = toolNetworkPath(rules, [], layers, egress?.gateway);
+    return { name, description: tool.description, input: tool.input, ...output, timeoutMs: tool.timeoutMs, grants: granted, argv, command: [command[0], ...command[1]], layers, network };
   });
   const { manifest, pluginDir, entryPath, inputValidators, outputValidators } = loaded;
   return {

@@ -48,6 +48,8 @@ export interface ActiveLayers {
   networkNamespace: boolean;
   /** User, mount, PID, IPC and UTS namespaces per tool process, over a file system holding only Deno, the bundle and the grants. */
   mountNamespace: boolean;
+  /** The host's egress gateway, through which every tool with network grants reaches the network: always (it runs in the host). */
+  egressGateway: true;
 }
 
 /** Per-load overrides for `load` and `inspect`. */

@@ -2,7 +2,7 @@ import type { LaunchConfig } from '../config/launch-config.ts';
 import { PluginRuntimeError } from '../errors.ts';
 import type { Grants } from '../grants/grants.ts';
 import type { LayerName } from '../layer-names.ts';
-import { type OsLayers, toolCommand, toolLayers, unavailableReason } from '../launch/os-limits.ts';
+import { type OsLayers, type ToolEgress, toolCommand, toolLayers, unavailableReason } from '../launch/os-limits.ts';
 import type { ResolvedPolicy } from '../policy/resolved-policy.ts';
 import type { EffectiveLimits } from '../supervisor/effective-limits.ts';
 import { type LayerOverrides, withOverrides } from './layer-overrides.ts';
@@ -27,6 +27,8 @@ export interface ToolLaunchInput {
   grants: Grants;
   argv: string[];
   limits: EffectiveLimits;
+  /** Where a tool with network grants reaches the egress gateway. */
+  egress?: ToolEgress;
 }
 
 /** How one tool's process is started: the command, its (possibly overridden) Deno argv, and the layers it runs under. */
@@ -39,8 +41,8 @@ export interface ToolLaunchPlan {
 /**
  * Plans one tool's launch under the layers this host has. A required layer the tool would
  * not get refuses the plan: a deployment that asked for a layer never runs with fewer.
- * The network namespace is required only of tools without a network grant (those with one
- * need the host's network; the egress gateway is their layer).
+ * A tool with network grants gets its own network namespace only under the sandbox (whose
+ * launcher bridges it to the egress gateway).
  * @throws PluginRuntimeError `layer_unavailable` naming the layer, why, and who required it.
  */
 export function planToolLaunch(
@@ -55,7 +57,8 @@ export function planToolLaunch(
   if (overrides.stripDenoPermissions) given.splice(given.indexOf('denoPermissions'), 1);
   for (const { layer, requiredBy } of required) {
     if (given.includes(layer)) continue;
-    if (layer === 'networkNamespace' && input.grants.network.length > 0) continue;
+    // The gateway is the host's own: a tool without network grants has nothing to route through it.
+    if (layer === 'egressGateway' && input.grants.network.length === 0) continue;
     const reason = layer === 'denoPermissions' ? "Deno's permission flags are stripped for this measurement" : unavailableReason(layers, layer);
     throw new PluginRuntimeError(
       'layer_unavailable',
@@ -63,5 +66,5 @@ export function planToolLaunch(
       { details: { layer, reason, requiredBy, plugin: input.plugin, tool: input.tool } },
     );
   }
-  return { argv, command: toolCommand(layers, input.limits, denoPath, input.grants, argv), layers: given };
+  return { argv, command: toolCommand(layers, input.limits, denoPath, input.grants, argv, input.egress), layers: given };
 }

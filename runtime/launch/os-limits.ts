@@ -102,12 +102,27 @@ export interface ProcessLimits {
   fileSizeMb: number;
   /** True for a tool with no network grant: it gets an empty network namespace where available. */
   isolateNetwork?: boolean;
+  /** For a tool with network grants under the sandbox: its own network namespace, bridged to the gateway alone. */
+  bridge?: GatewayBridge;
 }
 
 /** What the sandbox binds into a tool's file system besides Deno: its bundle and grants. */
 export interface SandboxContents {
   bundlePath: string;
   grants: { read: readonly string[]; write: readonly string[]; network: readonly string[] };
+  /** Files Deno reads by itself (the gateway's CA certificate for a tool with an injection). */
+  extraFiles?: readonly string[];
+}
+
+/**
+ * The egress gateway as a tool with network grants reaches it: from the host's network at
+ * `host:port`, or from a network namespace of its own through the launcher's bridge, which
+ * listens on the same `host:port` inside and forwards to the gateway's Unix socket.
+ */
+export interface GatewayBridge {
+  host: string;
+  port: number;
+  socketPath: string;
 }
 
 /**
@@ -141,8 +156,10 @@ export function wrapCommand(
   }
   const sandbox = layers.sandbox;
   if (contents && sandbox.available) {
-    const plan = mountPlan({ denoPath, libraries: sandbox.libraries, ...contents });
-    chain.push(sandbox.perl, sandbox.script, sandbox.arch, ...(limits.isolateNetwork ? ['--net'] : []), ...planArgs(plan), '--');
+    const bridge = limits.bridge;
+    const plan = mountPlan({ denoPath, libraries: sandbox.libraries, ...contents, bridged: bridge !== undefined });
+    const net = bridge ? ['--net', '--bridge', bridge.socketPath, `${bridge.host}:${bridge.port}`, '--dns'] : limits.isolateNetwork ? ['--net'] : [];
+    chain.push(sandbox.perl, sandbox.script, sandbox.arch, ...net, ...planArgs(plan), '--');
   } else {
     if (layers.unshare && limits.isolateNetwork) chain.push(layers.unshare, ...UNSHARE_NET, '--');
     // setpriv last before Deno: the death signal must be set on the process that stays.
@@ -161,10 +178,18 @@ export function wrapperOf(command: [string, string[]], denoArgv: readonly string
   return full.slice(0, full.length - denoArgv.length - 1);
 }
 
+/** How a tool with network grants reaches the egress gateway: its address and, for the sandbox's bridge, its socket and CA file. */
+export interface ToolEgress {
+  gateway: GatewayBridge;
+  /** The gateway's CA certificate, bound into the sandbox for a tool that has a secret injected. */
+  caFile?: string;
+}
+
 /**
  * The command one tool's process is spawned with: Deno under the OS layers, in the
- * sandbox where the host has it, a tool with no network grant in an empty network
- * namespace. `inspect` and the launch use this one function. The bundle is Deno's last argument.
+ * sandbox where the host has it; a tool with no network grant in an empty network
+ * namespace, one with grants (under the sandbox) in a namespace bridged to the egress
+ * gateway alone. `inspect` and the launch use this one function. The bundle is Deno's last argument.
  */
 export function toolCommand(
   layers: OsLayers,
@@ -172,18 +197,23 @@ export function toolCommand(
   denoPath: string,
   grants: { network: readonly string[]; read: readonly string[]; write: readonly string[] },
   denoArgv: string[],
+  egress?: ToolEgress,
 ): [string, string[]] {
-  const contents = { bundlePath: denoArgv[denoArgv.length - 1]!, grants };
-  return wrapCommand(layers, { ...limits, isolateNetwork: grants.network.length === 0 }, denoPath, denoArgv, contents);
+  const networked = grants.network.length > 0;
+  const contents = { bundlePath: denoArgv[denoArgv.length - 1]!, grants, ...(egress?.caFile ? { extraFiles: [egress.caFile] } : {}) };
+  const bridge = networked && egress ? { bridge: egress.gateway } : {};
+  return wrapCommand(layers, { ...limits, isolateNetwork: !networked, ...bridge }, denoPath, denoArgv, contents);
 }
 
 /** The layers a tool gets from the command {@link toolCommand} builds for these grants. */
 export function toolLayers(layers: OsLayers, grants: { network: readonly string[] }): LayerName[] {
   const names: LayerName[] = ['hostChecks', 'denoPermissions'];
+  const networked = grants.network.length > 0;
   if (layers.prlimit) names.push('osLimits');
   if (layers.sandbox.available || layers.setpriv) names.push('dieWithHost');
-  if (grants.network.length === 0 && (layers.sandbox.available || layers.unshare)) names.push('networkNamespace');
+  if (layers.sandbox.available || (!networked && layers.unshare)) names.push('networkNamespace');
   if (layers.sandbox.available) names.push('mountNamespace');
+  if (networked) names.push('egressGateway');
   return names;
 }
 
@@ -196,7 +226,9 @@ export function unavailableReason(layers: OsLayers, layer: LayerName): string {
     case 'dieWithHost':
       return `neither setpriv (util-linux) nor the sandbox is available: ${sandbox}`;
     case 'networkNamespace':
-      return `unshare (util-linux) cannot create namespaces here and the sandbox is unavailable: ${sandbox}`;
+      return layers.unshare
+        ? `a tool with network grants gets a namespace of its own only under the sandbox (its bridge to the egress gateway), which is unavailable: ${sandbox}`
+        : `unshare (util-linux) cannot create namespaces here and the sandbox is unavailable: ${sandbox}`;
     case 'mountNamespace':
       return sandbox;
     default:

@@ -6,6 +6,8 @@ export interface SpawnInput {
   command: [string, string[]];
   token: string;
   denoDir: string;
+  /** Per-launch variables besides the token: the egress gateway's proxy URL with this launch's credential. */
+  extraEnv?: Readonly<Record<string, string>>;
 }
 
 /** A started plugin process, its three pipes open. */
@@ -16,8 +18,9 @@ export type DenoProcess = ChildProcessWithoutNullStreams;
  * that steer Deno itself (its own DENO_DIR, see process-storage.ts; no update check; no colour codes on stderr).
  * Nothing from the host's own environment: no HTTP_PROXY, no DENO_*, no secrets.
  */
-export function pluginEnvironment(token: string, denoDir: string): Record<string, string> {
+export function pluginEnvironment(token: string, denoDir: string, extraEnv: Readonly<Record<string, string>> = {}): Record<string, string> {
   return {
+    ...extraEnv,
     [LAUNCH_TOKEN_ENV]: token,
     DENO_DIR: denoDir,
     DENO_NO_UPDATE_CHECK: '1',
@@ -44,10 +47,10 @@ function killLiveOnExit(): void {
  * argv. `node:child_process` directly, not execa: this runs on every launch, and the CLI's
  * start-up budget has no room for execa's import.
  */
-export function spawnDeno({ command, token, denoDir }: SpawnInput): DenoProcess {
+export function spawnDeno({ command, token, denoDir, extraEnv }: SpawnInput): DenoProcess {
   killLiveOnExit();
   const child = spawn(command[0], command[1], {
-    env: pluginEnvironment(token, denoDir),
+    env: pluginEnvironment(token, denoDir, extraEnv),
     // A neutral working folder: Deno.cwd() needs no permission, so the host's own would leak.
     cwd: '/',
     stdio: ['pipe', 'pipe', 'pipe'],

@@ -48,11 +48,15 @@ export function readLocalNames(hostsFile = HOSTS_FILE): LocalNames {
   }
   const full = os.hostname().toLowerCase();
   const ownNames = new Set([full, full.split('.')[0]!].filter(Boolean));
-  const ownAddresses = new Set(
+  return { hosts, ownNames, ownAddresses: readOwnAddresses() };
+}
+
+/** The addresses of this machine's interfaces, now (zone ids dropped). */
+export function readOwnAddresses(): Set<string> {
+  return new Set(
     Object.values(os.networkInterfaces())
       .flat()
       .map((entry) => entry?.address.replace(/%.*$/, ''))
       .filter((address): address is string => Boolean(address)),
   );
-  return { hosts, ownNames, ownAddresses };
 }

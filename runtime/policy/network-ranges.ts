@@ -2,7 +2,7 @@ import { BlockList, isIP } from 'node:net';
 import { parseNetworkHost } from '../scopes/network-scope.ts';
 import { HOSTS_FILE, type LocalNames } from './local-names.ts';
 
-export type SpecialRange = 'loopback' | 'private' | 'link-local' | 'metadata' | 'unspecified';
+export type SpecialRange = 'loopback' | 'private' | 'link-local' | 'metadata' | 'unspecified' | 'multicast' | 'reserved';
 
 const RANGES: [SpecialRange, string, number, 'ipv4' | 'ipv6'][] = [
   ['metadata', '169.254.169.254', 32, 'ipv4'],
@@ -19,6 +19,12 @@ const RANGES: [SpecialRange, string, number, 'ipv4' | 'ipv6'][] = [
   ['private', 'fc00::', 7, 'ipv6'],
   ['link-local', '169.254.0.0', 16, 'ipv4'],
   ['link-local', 'fe80::', 10, 'ipv6'],
+  // Site-local (deprecated, still routed inside some networks) and local-use NAT64.
+  ['private', 'fec0::', 10, 'ipv6'],
+  ['private', '64:ff9b:1::', 48, 'ipv6'],
+  ['multicast', '224.0.0.0', 4, 'ipv4'],
+  ['multicast', 'ff00::', 8, 'ipv6'],
+  ['reserved', '240.0.0.0', 4, 'ipv4'],
 ];
 
 const SPECIAL_NAMES: Record<string, SpecialRange> = {
@@ -29,6 +35,9 @@ const SPECIAL_NAMES: Record<string, SpecialRange> = {
   'metadata.goog': 'metadata',
   'instance-data': 'metadata',
 };
+
+/** Every special range as a CIDR, for flags that list them (Deno's `--deny-net`). */
+export const SPECIAL_CIDRS: readonly { range: SpecialRange; cidr: string }[] = RANGES.map(([range, address, prefix]) => ({ range, cidr: `${address}/${prefix}` }));
 
 const lists = new Map<SpecialRange, BlockList>();
 for (const [range, address, prefix, family] of RANGES) {
@@ -60,7 +69,9 @@ export function canonicalAddress(entry: string): string {
     return address; // not an address in any spelling: the resolver treats it as a name
   }
   if (isIP(parsed) === 4) return parsed;
-  const mapped = /^\[::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})\]$/.exec(parsed);
+  // IPv4-mapped (::ffff:a.b.c.d), NAT64 (64:ff9b::a.b.c.d: a gateway that translates it
+  // dials the IPv4 address) and IPv4-compatible (::a.b.c.d) forms are judged as that address.
+  const mapped = /^\[(?:::ffff:|64:ff9b::|::)([0-9a-f]{1,4}):([0-9a-f]{1,4})\]$/.exec(parsed);
   if (mapped) {
     const high = parseInt(mapped[1]!, 16);
     const low = parseInt(mapped[2]!, 16);

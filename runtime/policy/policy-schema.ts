@@ -16,6 +16,10 @@ export const LimitsPolicySchema = v.strictObject({
   maxProcesses: v.optional(positiveInt),
   defaultTimeoutMs: v.optional(positiveInt),
   idleMs: v.optional(positiveInt),
+  /** Per process, per call, through the egress gateway (deno-launch.json `egress`). */
+  egressConnectionsPerCall: v.optional(positiveInt),
+  egressBytesPerCall: v.optional(positiveInt),
+  egressConcurrentConnections: v.optional(positiveInt),
 });
 
 const pathEntry = v.pipe(v.string(), v.minLength(1), v.maxLength(4096));

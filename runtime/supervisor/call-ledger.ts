@@ -179,6 +179,14 @@ export class CallLedger {
     }
   }
 
+  /**
+   * Ends every call in flight with `error` and sends each a `cancel`; the process lives on,
+   * and a late result is dropped as for any cancelled call (the cancel grace applies).
+   */
+  abortAll(error: PluginRuntimeError): void {
+    for (const id of [...this.#pending.keys()]) this.#cancel(id, 'cancelled', error.message, error);
+  }
+
   /** Fails every call in flight with `error` (no `cancel` is sent: the process is ending). */
   failAll(error: PluginRuntimeError): void {
     for (const pending of this.#pending.values()) {
@@ -200,12 +208,12 @@ export class CallLedger {
     if (this.#pending.size === 0) this.#o.onIdle();
   }
 
-  #cancel(id: string, code: 'timeout' | 'cancelled', message: string): void {
+  #cancel(id: string, code: 'timeout' | 'cancelled', message: string, error: PluginRuntimeError = new PluginRuntimeError(code, message)): void {
     const pending = this.#pending.get(id);
     if (!pending) return;
     this.#settled(id);
     pending.cleanup();
-    pending.reject(new PluginRuntimeError(code, message));
+    pending.reject(error);
     this.#o.send({ type: 'cancel', id, reason: code });
     const graceMs = this.#o.cancelGraceMs;
     this.#cancelled.set(

@@ -1,5 +1,6 @@
 import type { LaunchConfig } from '../config/launch-config.ts';
 import type { LimitsPolicy } from '../policy/policy-schema.ts';
+import type { EgressLimits } from '../egress/connection-budget.ts';
 
 /** The numbers one plugin's processes run under: deno-launch.json, overridden by the policy. */
 export interface EffectiveLimits {
@@ -12,6 +13,8 @@ export interface EffectiveLimits {
   maxProcesses: number;
   defaultTimeoutMs: number;
   idleMs: number;
+  /** What each process may do through the egress gateway. */
+  egress: EgressLimits;
 }
 
 /** Pure: config defaults, each replaced by the policy's value where it gives one. */
@@ -26,5 +29,10 @@ export function effectiveLimits(config: LaunchConfig, overrides: LimitsPolicy = 
     maxProcesses: overrides.maxProcesses ?? config.calls.maxProcesses,
     defaultTimeoutMs: Math.min(overrides.defaultTimeoutMs ?? config.calls.defaultTimeoutMs, config.calls.maxTimeoutMs),
     idleMs: overrides.idleMs ?? config.toolProcess.idleMs,
+    egress: {
+      connectionsPerCall: overrides.egressConnectionsPerCall ?? config.egress.connectionsPerCall,
+      bytesPerCall: overrides.egressBytesPerCall ?? config.egress.bytesPerCall,
+      concurrentConnections: overrides.egressConcurrentConnections ?? config.egress.concurrentConnections,
+    },
   };
 }

@@ -13,6 +13,8 @@ export interface SpawnToolOptions {
   /** Mints the launch token; only called once the storage exists, so a failed spawn leaves none. */
   issueToken(): string;
   limits: LaunchConfig['limits'];
+  /** Per-launch environment besides the token (the egress gateway's proxy variables). */
+  extraEnv?: Readonly<Record<string, string>>;
   /** One line of the process's stderr, cut and rate-limited. */
   onLine(line: string): void;
 }
@@ -36,7 +38,7 @@ export function spawnTool(o: SpawnToolOptions): SpawnedTool {
   } catch (cause) {
     throw new PluginRuntimeError('plugin_crashed', `the ${o.tool} process could not be given its storage folder`, { cause });
   }
-  const child = spawnDeno({ command: o.command, token: o.issueToken(), denoDir });
+  const child = spawnDeno({ command: o.command, token: o.issueToken(), denoDir, ...(o.extraEnv ? { extraEnv: o.extraEnv } : {}) });
   const stderr = new StderrLines(
     child.stderr,
     { maxLineBytes: o.limits.stderrLineBytes, linesPerSecond: o.limits.stderrLinesPerSecond, tailLines: o.limits.stderrTailLines },

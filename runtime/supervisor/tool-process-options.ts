@@ -7,6 +7,18 @@ import type { LaunchConfig } from '../config/launch-config.ts';
 import type { Grants } from '../grants/grants.ts';
 import type { TokenRegistry } from '../handshake/token-registry.ts';
 import type { ProcessEvent } from './tool-states.ts';
+import type { BudgetHooks } from '../egress/connection-budget.ts';
+
+/** A launch's admission to the egress gateway: the proxy variables of its environment, its call windows, its end. */
+export interface EgressLease {
+  env: Readonly<Record<string, string>>;
+  /** A call was sent: its connections and bytes are allowed from now. */
+  callStarted(): void;
+  /** The process has exited: its credential is dead. */
+  revoke(): void;
+  /** Refused connections not recorded one by one (past the launch's denial budget). */
+  readonly unrecorded: number;
+}
 
 /** The lifecycle of one tool process; the channel's view of it is derived (see ToolProcess). */
 export type ProcessState = 'launching' | 'handshaking' | 'ready' | 'draining' | 'stopped' | 'crashed';
@@ -59,4 +71,6 @@ export interface ToolProcessOptions {
   onHandlers?: (handlers: readonly string[]) => void;
   /** A call stopped being in flight (result, timeout or cancel), before its caller hears of it. */
   onSettled?: () => void;
+  /** For a tool with network grants: admits this launch to the egress gateway. */
+  egress?: (launchId: string, hooks: BudgetHooks) => EgressLease;
 }

@@ -17,7 +17,8 @@ import { CallLedger, type CallRequest } from './call-ledger.ts';
 import { exitError, HEAP_EXHAUSTED, handshakeError, rssExceededError, unresponsiveError, violationError } from './exit-error.ts';
 import { type ProcessWatches, startWatches } from './process-watches.ts';
 import { spawnTool } from './spawn-tool.ts';
-import { channelStateOf, type ProcessState, type ToolProcessOptions } from './tool-process-options.ts';
+import { channelStateOf, type EgressLease, type ProcessState, type ToolProcessOptions } from './tool-process-options.ts';
+import type { EgressLimitName } from '../egress/connection-budget.ts';
 
 export type { ProcessEvent, ProcessState, SecretReader, ToolProcessOptions } from './tool-process-options.ts';
 
@@ -48,6 +49,7 @@ export class ToolProcess {
   #markExited!: () => void;
   #watches: ProcessWatches | undefined;
   #heapExhausted = false;
+  #egress: EgressLease | undefined;
   /** When the process became ready; the pool uses it to tell a healthy run from a crash loop. */
   readyAt = 0;
 
@@ -114,8 +116,10 @@ export class ToolProcess {
     promise.catch(() => {});
 
     try {
+      this.#egress = this.#o.egress?.(this.launchId, { inFlight: () => this.#calls.size, exhausted: (limit, message) => this.#egressExhausted(limit, message) });
       ({ child: this.#child, denoDir: this.#denoDir, stderr: this.#stderr } = spawnTool({
         ...this.#o,
+        ...(this.#egress ? { extraEnv: this.#egress.env } : {}),
         launchId: this.launchId,
         issueToken: () => tokens.issue(this.launchId, config.handshake.timeoutMs),
         limits: config.limits,
@@ -127,6 +131,7 @@ export class ToolProcess {
     } catch (error) {
       if (!(error instanceof PluginRuntimeError)) throw error;
       // Never spawned: nothing to wait for, and no storage to remove.
+      this.#egress?.revoke();
       this.#ended = error;
       this.state = 'crashed';
       this.#markExited();
@@ -177,7 +182,19 @@ export class ToolProcess {
   call(tool: string, args: unknown, request: CallRequest): Promise<unknown> {
     if (this.#ended) return Promise.reject(this.#ended);
     if (this.state !== 'ready') return Promise.reject(new PluginRuntimeError('shutting_down', `process is ${this.state}`));
-    return this.#calls.add(tool, args, request);
+    const result = this.#calls.add(tool, args, request);
+    if (this.#calls.size > 0) this.#egress?.callStarted();
+    return result;
+  }
+
+  /**
+   * The tool passed an egress limit: its calls in flight end with `resource_exhausted`
+   * (each sent a `cancel`); the process lives on, as after a timeout.
+   */
+  #egressExhausted(limit: EgressLimitName, message: string): void {
+    if (this.#calls.size === 0) return;
+    this.#audit({ type: 'egress_limit', limit, reason: message });
+    this.#calls.abortAll(new PluginRuntimeError('resource_exhausted', `${this.#o.tool} passed its egress limit: ${message}`, { details: { limit } }));
   }
 
   /**
@@ -257,7 +274,13 @@ export class ToolProcess {
   }
 
   #onClose(code: number | null, signal: NodeJS.Signals | null): void {
-    const counts = { denialsUnrecorded: this.#secrets.denialsUnrecorded, repliesWithheld: this.#channel?.framesWithheld ?? 0, progressDropped: this.#calls.progressDropped };
+    this.#egress?.revoke();
+    const counts = {
+      denialsUnrecorded: this.#secrets.denialsUnrecorded,
+      repliesWithheld: this.#channel?.framesWithheld ?? 0,
+      progressDropped: this.#calls.progressDropped,
+      egressUnrecorded: this.#egress?.unrecorded ?? 0,
+    };
     // Only a counter that counted something goes on record.
     this.#audit({ type: 'exit', exitCode: code, signal, ...(Object.fromEntries(Object.entries(counts).filter(([, n]) => n > 0)) as Partial<typeof counts>) });
     if (!this.#ended) {

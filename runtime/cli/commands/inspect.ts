@@ -1,3 +1,4 @@
+import type { ToolNetworkPath } from '../../egress/network-path.ts';
 import {
   createRuntime,
   type GrantDecision,
@@ -59,7 +60,7 @@ function toJson(prepared: PreparedPlugin, policy: PolicyLabel, widened: WidenedS
     decisions: prepared.decisions,
     limits: prepared.limits,
     ...(widened === undefined ? {} : { widened }),
-    tools: prepared.tools.map(({ name, description, grants, timeoutMs, argv, command, layers }) => ({
+    tools: prepared.tools.map(({ name, description, grants, timeoutMs, argv, command, layers, network }) => ({
       name,
       description,
       timeoutMs: timeoutMs ?? null,
@@ -67,6 +68,7 @@ function toJson(prepared: PreparedPlugin, policy: PolicyLabel, widened: WidenedS
       argv,
       command,
       layers,
+      network,
     })),
   };
 }
@@ -94,9 +96,19 @@ function toText(prepared: PreparedPlugin, policy: PolicyLabel): string {
     lines.push(`  ${tool.name}: ${tool.description}`);
     lines.push(...describeGrants(tool.grants).map((line) => `    ${line}`));
     lines.push(`    layers: ${tool.layers.join(', ')}`);
+    lines.push(`    network: ${describeNetworkPath(tool.network, tool.argv)}`);
     lines.push('    command (exactly as spawned, without its environment):', ...shellLines(tool.command, '      '));
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** One line on how a tool reaches the network: the gateway, from which namespace, under which Deno flags. */
+export function describeNetworkPath(network: ToolNetworkPath, argv: readonly string[]): string {
+  if (network.via === 'none') return network.namespace === 'empty' ? 'none (an empty network namespace; --deny-net)' : 'none (--deny-net)';
+  const from = network.namespace === 'bridged' ? "from a network namespace of its own, bridged to the gateway alone (DNS resolves nothing)" : "from the host's network";
+  const flags = argv.filter((arg) => arg.startsWith('--allow-net') || arg.startsWith('--deny-net')).map((arg) => (arg.length > 120 ? `${arg.slice(0, 117)}...` : arg));
+  const injected = network.injections.map((i) => `; ${i.name} injected into requests to ${i.host}:${i.port} (${i.header})`).join('');
+  return `through the egress gateway ${network.gateway ?? ''} ${from}; rules ${network.rules.map((rule) => rule.entry + (rule.named ? '' : ' (public addresses only)')).join(', ')}${injected}; Deno ${flags.join(' ')}`;
 }
 
 /** What a sandbox asked for that the policy did not grant, from a `sandbox_exceeds_grants` error. */

@@ -21,6 +21,14 @@ export interface MountPlanInput {
   libraries: readonly string[];
   bundlePath: string;
   grants: { read: readonly string[]; write: readonly string[]; network: readonly string[] };
+  /**
+   * The tool reaches the network only through the bridge to the egress gateway: it resolves
+   * no names itself (the launcher writes a resolv.conf naming its DNS sink), so no
+   * name-resolution file of the host is bound.
+   */
+  bridged?: boolean;
+  /** Files the tool's Deno reads by itself, bound read-only: the gateway's CA certificate. */
+  extraFiles?: readonly string[];
 }
 
 /** What a tool that resolves host names reads; nothing else of /etc is there. */
@@ -62,7 +70,8 @@ export function mountPlan(input: MountPlanInput): Bind[] {
     ...grantBinds(input.grants.read, input.grants.write),
     { kind: 'exec', path: input.denoPath },
     ...input.libraries.map((lib) => ({ kind: 'exec' as const, path: lib })),
-    ...(input.grants.network.length > 0 ? NAME_RESOLUTION_FILES.map((file) => ({ kind: 'etc' as const, path: file })) : []),
+    ...(input.grants.network.length > 0 && !input.bridged ? NAME_RESOLUTION_FILES.map((file) => ({ kind: 'etc' as const, path: file })) : []),
+    ...(input.extraFiles ?? []).map((file) => ({ kind: 'etc' as const, path: file })),
   ];
 }
 

@@ -1,0 +1,257 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import type { Duplex } from 'node:stream';
+import { parseNetworkHost } from '../scopes/network-scope.ts';
+import type { EgressEvent, EgressLaunch } from './egress-launch.ts';
+import { GatewayCredentials } from './gateway-credentials.ts';
+import { judgeDestination } from './judge-destination.ts';
+import { relayBytes } from './relay-bytes.ts';
+import { forwardRequest } from './forward-request.ts';
+import { openUpstream, plainUpgradeHead } from './upstream.ts';
+import type { VetContext } from './vet-address.ts';
+import { injectionFor, interceptForInjection, type Interception } from './inject-at-egress.ts';
+
+export interface GatewayOptions extends VetContext {
+  /** The loopback address the TCP listener binds (a random one in 127/8, so a service bound to 127.0.0.1 is not it). */
+  listenHost: string;
+  /** The Unix socket the network-namespace bridge connects to. */
+  socketPath: string;
+  /** How long dialling an upstream may take. */
+  connectTimeoutMs: number;
+  /** Terminates TLS for hosts with a secret injection (absent: no injection possible). */
+  interception?: Interception;
+}
+
+/** Where tool processes reach the gateway. */
+export interface GatewayAddress {
+  host: string;
+  port: number;
+  socketPath: string;
+}
+
+const MAX_HEAD_BYTES = 16 * 1024;
+
+function refuseRaw(socket: Duplex, status: number, reason: string, extra = ''): void {
+  const body = `${reason}\n`;
+  socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\n${extra}Content-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}
+
+/** `host:port` of a CONNECT, or null when it is not one. */
+function connectTarget(authority: string | undefined): { host: string; port: number } | null {
+  if (!authority) return null;
+  const { host, port } = parseNetworkHost(authority);
+  const n = Number(port);
+  return host && Number.isInteger(n) && n >= 1 && n <= 65535 ? { host, port: n } : null;
+}
+
+/**
+ * The host's egress gateway: the only way a tool with network grants reaches the network.
+ * An HTTP proxy speaking plain forward requests, CONNECT (HTTPS and WebSocket over TLS
+ * pass through undecrypted) and plain-HTTP upgrades, on a loopback TCP port (tools in the
+ * host's network) and a Unix socket (the bridge into a tool's own network namespace).
+ * Every request carries its launch's credential; each connection is judged against that
+ * tool's grants, its name resolved by the host once and the vetted address dialled; each
+ * one ends in an `egress` record with bytes each way and duration.
+ */
+export class EgressGateway {
+  readonly #o: GatewayOptions;
+  readonly #credentials = new GatewayCredentials<EgressLaunch>();
+  readonly #http: http.Server;
+  readonly #tcp: net.Server;
+  readonly #unix: net.Server;
+  readonly #sockets = new Set<net.Socket>();
+  #address: GatewayAddress | undefined;
+
+  private constructor(o: GatewayOptions) {
+    this.#o = o;
+    this.#http = http.createServer({ maxHeaderSize: MAX_HEAD_BYTES, requestTimeout: 0 });
+    this.#http.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => void this.#onRequest(req, res));
+    this.#http.on('connect', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => void this.#onConnect(req, socket, head));
+    this.#http.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => void this.#onUpgrade(req, socket, head));
+    this.#http.on('clientError', (_error: Error, socket: Duplex) => socket.destroy());
+    const accept = (socket: net.Socket) => {
+      this.#sockets.add(socket);
+      socket.once('close', () => this.#sockets.delete(socket));
+      socket.setNoDelay(true);
+      this.#http.emit('connection', socket);
+    };
+    this.#tcp = net.createServer(accept);
+    this.#unix = net.createServer(accept);
+  }
+
+  /** Starts listening on both; neither keeps the host's event loop alive on its own. */
+  static async start(o: GatewayOptions): Promise<EgressGateway> {
+    const gateway = new EgressGateway(o);
+    await gateway.#listen();
+    return gateway;
+  }
+
+  /** A random address in 127.0.0.0/8 other than 127.0.0.1. */
+  static randomLoopback(): string {
+    const [a, b, c] = randomBytes(3);
+    return `127.${1 + (a! % 254)}.${1 + (b! % 254)}.${1 + (c! % 254)}`;
+  }
+
+  get address(): GatewayAddress {
+    if (!this.#address) throw new Error('the egress gateway is not listening');
+    return this.#address;
+  }
+
+  async #listen(): Promise<void> {
+    const listen = (server: net.Server, options: net.ListenOptions) =>
+      new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(options, () => {
+          server.off('error', reject);
+          server.unref();
+          resolve();
+        });
+      });
+    rmSync(this.#o.socketPath, { force: true });
+    await listen(this.#tcp, { host: this.#o.listenHost, port: 0 });
+    await listen(this.#unix, { path: this.#o.socketPath });
+    chmodSync(this.#o.socketPath, 0o600);
+    const { port } = this.#tcp.address() as net.AddressInfo;
+    this.#address = { host: this.#o.listenHost, port, socketPath: this.#o.socketPath };
+  }
+
+  /**
+   * Admits one launch: the proxy URL (with its credential) its environment carries. The
+   * credential is valid until `revoke`, which also ends every connection still open.
+   */
+  register(launch: EgressLaunch): { proxyUrl: string; revoke(): void } {
+    const { user, password } = this.#credentials.issue(launch.launchId, launch);
+    const { host, port } = this.address;
+    return {
+      proxyUrl: `http://${encodeURIComponent(user)}:${password}@${host}:${port}`,
+      revoke: () => this.#credentials.revoke(user),
+    };
+  }
+
+  /** Stops listening and ends every connection. */
+  async close(): Promise<void> {
+    for (const socket of this.#sockets) socket.destroy();
+    await Promise.all([this.#tcp, this.#unix].map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+    rmSync(this.#o.socketPath, { force: true });
+  }
+
+  #launchOf(req: http.IncomingMessage): EgressLaunch | undefined {
+    return this.#credentials.verify(req.headers['proxy-authorization']);
+  }
+
+  /** A plain `http://` request in absolute form: judged, then forwarded to the vetted address. */
+  async #onRequest(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const launch = this.#launchOf(req);
+    if (!launch) {
+      res.writeHead(407, { 'Proxy-Authenticate': 'Basic realm="manasvi-egress"', 'Content-Type': 'text/plain', Connection: 'close' }).end('this gateway needs its launch credential\n');
+      return;
+    }
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '');
+    } catch {
+      url = new URL('invalid:');
+    }
+    if (url.protocol !== 'http:') {
+      res.writeHead(400, { 'Content-Type': 'text/plain' }).end('only http:// requests in absolute form, or CONNECT\n');
+      return;
+    }
+    const port = url.port ? Number(url.port) : 80;
+    const started = Date.now();
+    const judged = await judgeDestination(launch, url.hostname, port, this.#o);
+    const event = { kind: 'http' as const, host: url.hostname, port };
+    if (!judged.ok) {
+      launch.record({ ...event, decision: 'refused', rule: judged.reason, ...(judged.address ? { address: judged.address } : {}) });
+      res.writeHead(403, { 'Content-Type': 'text/plain; charset=utf-8' }).end(`refused by the egress gateway: ${judged.reason}\n`);
+      return;
+    }
+    if (injectionFor(launch, url.hostname, port)) {
+      launch.budget.closed();
+      const reason = `${url.hostname}:${port} has a secret injected at egress: only HTTPS may carry it`;
+      launch.record({ ...event, decision: 'refused', rule: reason, address: judged.address });
+      res.writeHead(403, { 'Content-Type': 'text/plain; charset=utf-8' }).end(`refused by the egress gateway: ${reason}\n`);
+      return;
+    }
+    const totals = await forwardRequest(req, res, { address: judged.address, port, family: judged.family, path: `${url.pathname}${url.search}`, connectTimeoutMs: this.#o.connectTimeoutMs, moved: (n) => launch.budget.moved(n) });
+    launch.budget.closed();
+    launch.record({ ...event, decision: 'allowed', rule: judged.rule.entry, address: judged.address, ...totals, durationMs: Date.now() - started });
+  }
+
+  /** CONNECT host:port: judged, then a byte tunnel to the vetted address (or TLS terminated for a host with an injection). */
+  async #onConnect(req: http.IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    socket.on('error', () => socket.destroy());
+    const launch = this.#launchOf(req);
+    if (!launch) return refuseRaw(socket, 407, 'this gateway needs its launch credential', 'Proxy-Authenticate: Basic realm="manasvi-egress"\r\n');
+    const target = connectTarget(req.url);
+    if (!target) return refuseRaw(socket, 400, 'CONNECT needs host:port');
+    const dns = req.headers['x-manasvi-dns'];
+    if (dns !== undefined) {
+      launch.record({ kind: 'dns', host: target.host, port: target.port, decision: 'refused', rule: `DNS is closed inside the tool's network namespace (query type ${String(dns).slice(0, 8)}): names are resolved by the gateway only` });
+      return refuseRaw(socket, 403, 'DNS is closed');
+    }
+    const event: Pick<EgressEvent, 'kind' | 'host' | 'port'> = { kind: 'connect', ...target };
+    const judged = await judgeDestination(launch, target.host, target.port, this.#o);
+    if (!judged.ok) {
+      launch.record({ ...event, decision: 'refused', rule: judged.reason, ...(judged.address ? { address: judged.address } : {}) });
+      return refuseRaw(socket, 403, `refused by the egress gateway: ${judged.reason}`);
+    }
+    const injection = injectionFor(launch, target.host, target.port);
+    if (injection) {
+      const outcome = await interceptForInjection(this.#o.interception, launch, injection, socket, head, { ...target, address: judged.address });
+      launch.budget.closed();
+      launch.record({ ...event, decision: outcome.refused ? 'refused' : 'allowed', rule: outcome.refused ?? judged.rule.entry, address: judged.address, bytesUp: outcome.bytesUp, bytesDown: outcome.bytesDown, durationMs: outcome.durationMs, injected: injection.name });
+      return;
+    }
+    const upstream = await openUpstream(judged.address, target.port, judged.family, this.#o.connectTimeoutMs);
+    if (!upstream.ok) {
+      launch.budget.closed();
+      launch.record({ ...event, decision: 'refused', rule: `upstream unreachable: ${upstream.reason}`, address: judged.address });
+      return refuseRaw(socket, 502, `the gateway could not reach ${target.host}:${target.port}: ${upstream.reason}`);
+    }
+    socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+    if (head.length > 0) upstream.socket.write(head);
+    const totals = await relayBytes(socket, upstream.socket, (n) => launch.budget.moved(n));
+    launch.budget.closed();
+    launch.record({ ...event, decision: 'allowed', rule: judged.rule.entry, address: judged.address, ...totals });
+  }
+
+  /** A plain `ws://` upgrade in absolute form: judged, the request passed on, then bytes both ways. */
+  async #onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    socket.on('error', () => socket.destroy());
+    const launch = this.#launchOf(req);
+    if (!launch) return refuseRaw(socket, 407, 'this gateway needs its launch credential', 'Proxy-Authenticate: Basic realm="manasvi-egress"\r\n');
+    let url: URL | undefined;
+    try {
+      url = new URL(req.url ?? '');
+    } catch {
+      url = undefined;
+    }
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'ws:')) return refuseRaw(socket, 400, 'only ws:// or http:// upgrades in absolute form');
+    const port = url.port ? Number(url.port) : 80;
+    const event = { kind: 'websocket' as const, host: url.hostname, port };
+    const judged = await judgeDestination(launch, url.hostname, port, this.#o);
+    if (!judged.ok) {
+      launch.record({ ...event, decision: 'refused', rule: judged.reason, ...(judged.address ? { address: judged.address } : {}) });
+      return refuseRaw(socket, 403, `refused by the egress gateway: ${judged.reason}`);
+    }
+    if (injectionFor(launch, url.hostname, port)) {
+      launch.budget.closed();
+      const reason = `${url.hostname}:${port} has a secret injected at egress: only HTTPS may carry it`;
+      launch.record({ ...event, decision: 'refused', rule: reason, address: judged.address });
+      return refuseRaw(socket, 403, `refused by the egress gateway: ${reason}`);
+    }
+    const upstream = await openUpstream(judged.address, port, judged.family, this.#o.connectTimeoutMs);
+    if (!upstream.ok) {
+      launch.budget.closed();
+      launch.record({ ...event, decision: 'refused', rule: `upstream unreachable: ${upstream.reason}`, address: judged.address });
+      return refuseRaw(socket, 502, `the gateway could not reach ${url.hostname}:${port}: ${upstream.reason}`);
+    }
+    upstream.socket.write(plainUpgradeHead(req, `${url.pathname}${url.search}`));
+    if (head.length > 0) upstream.socket.write(head);
+    const totals = await relayBytes(socket, upstream.socket, (n) => launch.budget.moved(n));
+    launch.budget.closed();
+    launch.record({ ...event, decision: 'allowed', rule: judged.rule.entry, address: judged.address, ...totals });
+  }
+}

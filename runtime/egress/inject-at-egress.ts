@@ -1,0 +1,57 @@
+import type { Duplex } from 'node:stream';
+import type { SecretInjection } from '../grants/grants.ts';
+import type { EgressLaunch } from './egress-launch.ts';
+import { normaliseHost } from './egress-rules.ts';
+
+/** Terminates TLS toward the tool for one host and forwards its requests with a header added (see tls-interception.ts). */
+export interface Interception {
+  intercept(
+    tool: Duplex,
+    target: { host: string; port: number; address: string },
+    injection: { header: string; value: string; secret: string },
+    moved: (bytes: number) => boolean,
+  ): Promise<{ bytesUp: number; bytesDown: number; refused?: string }>;
+}
+
+/** The injection this launch has for `host:port`, if any. */
+export function injectionFor(launch: EgressLaunch, host: string, port: number): SecretInjection | undefined {
+  const wanted = normaliseHost(host);
+  return launch.injections.find((injection) => normaliseHost(injection.host) === wanted && injection.port === port);
+}
+
+/** The header value an injection sends: its format with `{}` replaced by the secret. */
+export function injectedValue(injection: SecretInjection, secret: string): string {
+  return injection.format.replace('{}', () => secret);
+}
+
+const refuse = (socket: Duplex, reason: string) => {
+  const body = `${reason}\n`;
+  socket.end(`HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+};
+
+/**
+ * A CONNECT to a host with an injection: the secret is read now (the plugin never holds
+ * it), the tunnel is answered, and the TLS inside it terminated with a certificate of the
+ * runtime's own authority, so the gateway can add the header to every request.
+ */
+export async function interceptForInjection(
+  interception: Interception | undefined,
+  launch: EgressLaunch,
+  injection: SecretInjection,
+  socket: Duplex,
+  head: Buffer,
+  target: { host: string; port: number; address: string },
+): Promise<{ bytesUp: number; bytesDown: number; durationMs: number; refused?: string }> {
+  const started = Date.now();
+  const refused = (reason: string) => {
+    refuse(socket, `refused by the egress gateway: ${reason}`);
+    return { bytesUp: 0, bytesDown: 0, durationMs: Date.now() - started, refused: reason };
+  };
+  if (!interception) return refused('this runtime has no certificate authority to terminate TLS for an injection');
+  const secret = await launch.readSecret(injection.name);
+  if (secret === undefined || secret === '') return refused(`secret ${injection.name} is not set in the secret store`);
+  socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+  if (head.length > 0) socket.unshift(head);
+  const outcome = await interception.intercept(socket, target, { header: injection.header, value: injectedValue(injection, secret), secret }, (n) => launch.budget.moved(n));
+  return { ...outcome, durationMs: Date.now() - started };
+}

@@ -1,0 +1,42 @@
+import type { Duplex } from 'node:stream';
+
+/** Bytes a relay moved each way, and how long it stayed open. */
+export interface RelayTotals {
+  bytesUp: number;
+  bytesDown: number;
+  durationMs: number;
+}
+
+/**
+ * Copies bytes both ways between the tool's side and the upstream until either closes,
+ * counting each chunk against the process's budget (`moved` false ends the relay at once).
+ * Resolves once both sides are destroyed.
+ */
+export function relayBytes(tool: Duplex, upstream: Duplex, moved: (bytes: number) => boolean): Promise<RelayTotals> {
+  const started = Date.now();
+  const totals = { bytesUp: 0, bytesDown: 0 };
+  return new Promise((resolve) => {
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      tool.destroy();
+      upstream.destroy();
+      resolve({ ...totals, durationMs: Date.now() - started });
+    };
+    tool.on('data', (chunk: Buffer) => {
+      totals.bytesUp += chunk.length;
+      if (!moved(chunk.length)) finish();
+    });
+    upstream.on('data', (chunk: Buffer) => {
+      totals.bytesDown += chunk.length;
+      if (!moved(chunk.length)) finish();
+    });
+    tool.pipe(upstream);
+    upstream.pipe(tool);
+    for (const side of [tool, upstream]) {
+      side.on('error', finish);
+      side.on('close', finish);
+    }
+  });
+}

@@ -163,7 +163,7 @@ export function createRuntimeWith(options: RuntimeOptions, overrides: LayerOverr
         networkNamespace: given.has('networkNamespace'),
         mountNamespace: given.has('mountNamespace'),
         // The host's own proxy: there for every tool with network grants, whatever else this host has.
-        egressGateway: true,
+        egressGateway: !overrides.withoutEgressGateway,
       };
     },
     inspect: async (manifestPath, loadOptions = {}) => inspection(await prepare(manifestPath, loadOptions)),
@@ -200,7 +200,7 @@ export function createRuntimeWith(options: RuntimeOptions, overrides: LayerOverr
         capabilityTokens,
         secrets,
         audit,
-        egress,
+        ...(overrides.withoutEgressGateway ? {} : { egress }),
         onLog: (tool, launchId, line) => {
           const entry = { plugin, tool, launchId, line };
           shielded(() => onLog(entry));

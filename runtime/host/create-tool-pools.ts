@@ -32,7 +32,7 @@ export interface ToolPoolDeps {
   secrets: SecretStore;
   audit: (fields: AuditFields) => void;
   /** Admits each launch of a tool with network grants to the egress gateway. */
-  egress: RuntimeEgress;
+  egress?: RuntimeEgress | undefined;
   onLog: (tool: string, launchId: string, line: string) => void;
   onState: (event: ToolStateEvent) => void;
 }
@@ -84,10 +84,10 @@ export function createToolPools(prepared: PreparedPlugin, deps: ToolPoolDeps): M
           emit({ tool: tool.name, state, ...detail });
         },
         onSettled: () => sweeper?.sweep(),
-        ...(tool.network.via === 'gateway'
+        ...(tool.network.via === 'gateway' && deps.egress
           ? {
               egress: (launchId, hooks) =>
-                deps.egress.lease({ plugin, tool: tool.name, rules: tool.network.rules, injections: tool.network.injections, limits: limits.egress }, launchId, hooks),
+                deps.egress!.lease({ plugin, tool: tool.name, rules: tool.network.rules, injections: tool.network.injections, limits: limits.egress }, launchId, hooks),
             }
           : {}),
       });

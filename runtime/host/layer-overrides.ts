@@ -12,6 +12,8 @@ export interface LayerOverrides {
   stripDenoPermissions?: boolean;
   /** Run without the sandbox and without any network namespace. */
   withoutNamespaces?: boolean;
+  /** Tools with network grants get no proxy variables: they connect directly, past the egress gateway. */
+  withoutEgressGateway?: boolean;
 }
 
 const isPermissionFlag = (arg: string) => /^--(allow|deny)-/.test(arg);

@@ -48,8 +48,8 @@ export interface ActiveLayers {
   networkNamespace: boolean;
   /** User, mount, PID, IPC and UTS namespaces per tool process, over a file system holding only Deno, the bundle and the grants. */
   mountNamespace: boolean;
-  /** The host's egress gateway, through which every tool with network grants reaches the network: always (it runs in the host). */
-  egressGateway: true;
+  /** The host's egress gateway, through which every tool with network grants reaches the network: always (it runs in the host; false only while `doctor` measures without it). */
+  egressGateway: boolean;
 }
 
 /** Per-load overrides for `load` and `inspect`. */

@@ -70,6 +70,7 @@ const ESCAPES: Record<string, (escape: Escape) => unknown> = {
     const [host, port] = target!.split(':');
     return firstChunk({ host, port: Number(port) }, 'GET / HTTP/1.0\r\n\r\n');
   },
+  fetch: async ({ target }) => await (await fetch(`http://${target}/`)).text(),
   'node-http': ({ target }) =>
     new Promise((resolve, reject) => {
       const request = http.get(`http://${target}/`, (response) => {

@@ -24,7 +24,7 @@ export interface EscapeContext {
 /** One escape: what the probe does, and how the host tells it got through. */
 export interface Escape {
   name: string;
-  tool: 'bare' | 'granted';
+  tool: 'bare' | 'granted' | 'networked';
   /** The OS layer that must stop it when Deno's flags are gone. */
   layer: LayerName;
   args(context: EscapeContext): Record<string, string>;
@@ -136,6 +136,20 @@ export const ESCAPES: readonly Escape[] = [
     tool: 'bare',
     layer: 'networkNamespace',
     args: ({ workspace }) => ({ action: 'proxy-fetch', target: workspace.tcpHostPort }),
+    escaped: got('loopback says hi'),
+  },
+  {
+    name: 'fetch an ungranted loopback port, tool with a network grant (through the proxy it is given)',
+    tool: 'networked',
+    layer: 'egressGateway',
+    args: ({ workspace }) => ({ action: 'fetch', target: workspace.tcpHostPort }),
+    escaped: got('loopback says hi'),
+  },
+  {
+    name: 'connect to an ungranted loopback port past the proxy, tool with a network grant',
+    tool: 'networked',
+    layer: 'networkNamespace',
+    args: ({ workspace }) => ({ action: 'tcp-connect', target: workspace.tcpHostPort }),
     escaped: got('loopback says hi'),
   },
   {

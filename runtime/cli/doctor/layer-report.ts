@@ -56,7 +56,19 @@ function withConfinement(report: Omit<LayerReport, 'description'>, status: strin
   return { ...report, evidence: `${report.evidence}; inside: seccomp filter on, no capabilities` };
 }
 
-/** Every layer's status on this host, from what was detected and what the three rounds showed. */
+/**
+ * The gateway: judged like a namespace by its escapes, and it must also have let the
+ * networked tool reach the server it is granted (a gateway that refuses everything
+ * contains everything and proves nothing).
+ */
+function gatewayLayer(report: Omit<LayerReport, 'description'>, reach: { allowed: boolean; value?: unknown; error?: string; message?: string }): Omit<LayerReport, 'description'> {
+  if (report.status !== 'active') return report;
+  if (!reach.allowed || typeof reach.value !== 'string' || !reach.value.includes('granted server says hi')) {
+    return { ...report, status: 'failed', reason: `the networked tool could not reach the server it is granted through the gateway (${reach.error ?? 'no answer'}: ${reach.message ?? String(reach.value)})` };
+  }
+  return { ...report, evidence: `${report.evidence}; the granted server answered through it` };
+}
+
 /** Die-with-host: detected, and then judged by what became of a busy tool's processes once its host was SIGKILLed. */
 function dieWithHostLayer(layers: OsLayers, death: HostDeathResult): Omit<LayerReport, 'description'> {
   if (!layers.sandbox.available && !layers.setpriv) {
@@ -97,7 +109,7 @@ export function layerReports(layers: OsLayers, rounds: Record<RoundName, RoundRe
     dieWithHost: dieWithHostLayer(layers, death),
     networkNamespace: namespaceLayer('networkNamespace', layers.sandbox.available || layers.unshare !== null, layers, rounds),
     mountNamespace: withConfinement(namespaceLayer('mountNamespace', layers.sandbox.available, layers, rounds), rounds.os.status),
-    egressGateway: { layer: 'egressGateway', status: 'failed', evidence: 'not probed yet', reason: 'TODO(issue 13): the gateway probe' },
+    egressGateway: gatewayLayer(namespaceLayer('egressGateway', true, layers, rounds), rounds.os.grantedReach),
   };
   return LAYER_NAMES.map((layer) => ({ ...reports[layer], description: LAYER_DESCRIPTIONS[layer] }));
 }

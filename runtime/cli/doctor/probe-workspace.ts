@@ -33,6 +33,8 @@ export interface ProbeWorkspace {
   socketPath: string;
   /** A loopback HTTP server no tool is granted. */
   tcpHostPort: string;
+  /** A second loopback server, the one the escaper's networked tool is granted (by address, as an operator names it). */
+  grantedHostPort: string;
   /** SIGWINCH signals this process received since the last {@link ProbeWorkspace.resetCounters}. */
   signals(): number;
   /** TCP connections the loopback server accepted since then. */
@@ -58,18 +60,23 @@ export interface StagedEscaper {
 }
 
 /** The escaper's manifest: both tools, their grants declared. */
-function escaperManifest(): Record<string, unknown> {
+function escaperManifest(grantedHostPort: string): Record<string, unknown> {
   return {
     name: 'escaper',
     version: '1.0.0',
     entry: 'plugin.ts',
-    capabilities: { 'provide-tools': true, 'access-filesystem': { read: ['granted'], write: ['out'] } },
+    capabilities: { 'provide-tools': true, 'access-filesystem': { read: ['granted'], write: ['out'] }, 'access-network': [grantedHostPort] },
     tools: {
       bare: { description: 'Tries an escape, granted nothing.', input: TOOL_INPUT },
       granted: {
         description: 'Tries an escape, granted a folder to read and one to write.',
         input: TOOL_INPUT,
         sandbox: { filesystem: { read: ['granted'], write: ['out'] } },
+      },
+      networked: {
+        description: 'Tries an escape, granted one loopback server by address (its way out is the egress gateway).',
+        input: TOOL_INPUT,
+        sandbox: { network: [grantedHostPort] },
       },
     },
   };
@@ -89,6 +96,9 @@ export async function createProbeWorkspace(parent = os.tmpdir()): Promise<ProbeW
   let connections = 0;
   tcp.on('connection', () => connections++);
   await new Promise<void>((resolve) => tcp.listen(0, '127.0.0.1', resolve));
+  const granted = http.createServer((_request, response) => response.end('granted server says hi'));
+  await new Promise<void>((resolve) => granted.listen(0, '127.0.0.1', resolve));
+  const grantedHostPort = `127.0.0.1:${(granted.address() as AddressInfo).port}`;
   let signals = 0;
   const onWinch = () => signals++;
   process.on('SIGWINCH', onWinch);
@@ -100,6 +110,7 @@ export async function createProbeWorkspace(parent = os.tmpdir()): Promise<ProbeW
     secretFile,
     socketPath,
     tcpHostPort: `127.0.0.1:${(tcp.address() as AddressInfo).port}`,
+    grantedHostPort,
     signals: () => signals,
     tcpConnections: () => connections,
     resetCounters: () => void ((signals = 0), (connections = 0)),
@@ -110,7 +121,7 @@ export async function createProbeWorkspace(parent = os.tmpdir()): Promise<ProbeW
       writeFileSync(path.join(dir, 'granted', 'readable.txt'), 'granted to read');
       mkdirSync(path.join(dir, 'out'));
       const manifest = path.join(dir, 'manifest.json');
-      writeFileSync(manifest, `${JSON.stringify(escaperManifest(), null, 2)}\n`);
+      writeFileSync(manifest, `${JSON.stringify(escaperManifest(grantedHostPort), null, 2)}\n`);
       return { dir, manifest, readable: path.join(dir, 'granted'), writable: path.join(dir, 'out') };
     },
     stateDir() {
@@ -121,7 +132,8 @@ export async function createProbeWorkspace(parent = os.tmpdir()): Promise<ProbeW
     async close() {
       process.off('SIGWINCH', onWinch);
       tcp.closeAllConnections();
-      await Promise.all([new Promise((resolve) => unix.close(resolve)), new Promise((resolve) => tcp.close(resolve))]);
+      granted.closeAllConnections();
+      await Promise.all([new Promise((resolve) => unix.close(resolve)), new Promise((resolve) => tcp.close(resolve)), new Promise((resolve) => granted.close(resolve))]);
       for (const dir of [root, ...stateDirs]) rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -9,8 +9,8 @@ export const ROUNDS = {
   deno: { withoutNamespaces: true },
   /** Deno's flags stripped, under the OS layers: the OS layers on their own. */
   os: { stripDenoPermissions: true },
-  /** Deno's flags stripped and no namespaces: every escape must get through, or the probe proves nothing. */
-  control: { stripDenoPermissions: true, withoutNamespaces: true },
+  /** Deno's flags stripped, no namespaces, no egress gateway: every escape must get through, or the probe proves nothing. */
+  control: { stripDenoPermissions: true, withoutNamespaces: true, withoutEgressGateway: true },
 } as const satisfies Record<string, LayerOverrides>;
 
 export type RoundName = keyof typeof ROUNDS;
@@ -28,6 +28,8 @@ export interface RoundResult {
   limits: string | null;
   /** `/proc/self/status` as the probe process saw it: its capabilities and seccomp mode (null where it could not read it). */
   status: string | null;
+  /** What the networked tool got from the server it is granted: the way through the gateway works. */
+  grantedReach: EscapeOutcome;
 }
 
 /** Runs every escape once under `round`'s layers, in a runtime of its own (its state folder beside the workspace). */
@@ -36,7 +38,7 @@ export async function runRound(workspace: ProbeWorkspace, round: RoundName): Pro
   const runtime = createRuntimeWith(
     {
       stateDir: workspace.stateDir(),
-      policy: { plugins: { escaper: { 'access-filesystem': { read: [staged.readable], write: [staged.writable] } } } },
+      policy: { plugins: { escaper: { 'access-filesystem': { read: [staged.readable], write: [staged.writable] }, 'access-network': [workspace.grantedHostPort] } } },
       onLog: () => {},
     },
     ROUNDS[round],
@@ -47,6 +49,7 @@ export async function runRound(workspace: ProbeWorkspace, round: RoundName): Pro
     // The sibling the last escape aims at, started first; its own call reads the limits it runs under.
     const limits = await call('granted', { action: 'limits' });
     const status = await call('granted', { action: 'read', target: '/proc/self/status' });
+    const grantedReach = await call('networked', { action: 'fetch', target: workspace.grantedHostPort }).catch((error: Error) => ({ allowed: false, error: 'call failed', message: error.message }));
     const context: EscapeContext = { workspace, staged, siblingPid: plugin.pids('granted')[0] ?? -1 };
     const results: EscapeResult[] = [];
     for (const escape of ESCAPES) {
@@ -55,7 +58,7 @@ export async function runRound(workspace: ProbeWorkspace, round: RoundName): Pro
       results.push({ escape, escaped: await escape.escaped(outcome, context), outcome });
     }
     const text = (outcome: EscapeOutcome) => (outcome.allowed ? String(outcome.value) : null);
-    return { round, results, limits: text(limits), status: text(status) };
+    return { round, results, limits: text(limits), status: text(status), grantedReach };
   } finally {
     await runtime.close();
   }

@@ -20,3 +20,10 @@ export interface GrantDecision {
 
 /** Grants of nothing at all: the protocol's constant, shared with the SDK (its type is proven equal to `Grants`). */
 export { NO_GRANTS } from '../../plugin-sdk/protocol/constants.ts';
+
+/**
+ * A secret granted for injection only (the egress gateway puts its value into one header
+ * of requests to one host; the tool never reads it). Defined with the scope code that
+ * reads it, below both policy/ and grants/, and exported here with the other grant types.
+ */
+export type { SecretInjection } from '../scopes/injection-scope.ts';

@@ -21,13 +21,9 @@ export interface GrantDecision {
 /** Grants of nothing at all: the protocol's constant, shared with the SDK (its type is proven equal to `Grants`). */
 export { NO_GRANTS } from '../../plugin-sdk/protocol/constants.ts';
 
-/** A secret the gateway adds to requests for one host: the plugin never holds its value. */
-export interface SecretInjection {
-  name: string;
-  /** Exact host name, lower case. */
-  host: string;
-  port: number;
-  header: string;
-  /** The header value with `{}` where the secret goes. */
-  format: string;
-}
+/**
+ * A secret granted for injection only (the egress gateway puts its value into one header
+ * of requests to one host; the tool never reads it). Defined with the scope code that
+ * reads it, below both policy/ and grants/, and exported here with the other grant types.
+ */
+export type { SecretInjection } from '../scopes/injection-scope.ts';

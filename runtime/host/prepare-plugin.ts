@@ -3,7 +3,7 @@ import { isPluginRuntimeError, PluginRuntimeError } from '../errors.ts';
 import { grantAdvice } from '../grants/grant-advice.ts';
 import type { LaunchConfig } from '../config/launch-config.ts';
 import { computeGrants, declaredScopes, type GrantPolicy, type ResolvedCapabilities } from '../grants/compute-grants.ts';
-import type { GrantDecision, Grants } from '../grants/grants.ts';
+import type { GrantDecision, Grants, SecretInjection } from '../grants/grants.ts';
 import { canonicalisePath } from '../scopes/canonicalise-path.ts';
 import { computeToolGrants, type ResolvedSandbox } from '../grants/tool-grants.ts';
 import { buildDenoArgv } from '../launch/deno-argv.ts';
@@ -29,6 +29,11 @@ export interface PreparedTool {
   timeoutMs: number | undefined;
   /** Exactly what this tool's process is granted. */
   grants: Grants;
+  /**
+   * Secrets the egress gateway injects into this tool's requests, which the tool cannot
+   * read (their names are not in {@link PreparedTool.grants}); empty when none.
+   */
+  injections: SecretInjection[];
   /** The exact Deno argv of this tool's process (the token is never in it). */
   argv: string[];
   /**
@@ -116,12 +121,12 @@ export async function preparePlugin(
 ): Promise<PluginPlan> {
   const loaded = loadManifest(manifestPath, { validatorCacheDir: cacheDirs.validatorDir });
   const declared = resolveDeclared(loaded);
-  const { grants, decisions } = computeGrants(declared, policy, loaded.manifest.name);
+  const { grants, decisions, injections } = computeGrants(declared, policy, loaded.manifest.name);
   const ceiling = declaredCeiling(declared);
   let toolGrants;
   try {
     toolGrants = Object.entries(loaded.manifest.tools).map(
-      ([name, tool]) => [name, tool, computeToolGrants(name, resolveSandbox(loaded, tool), ceiling, grants)] as const,
+      ([name, tool]) => [name, tool, computeToolGrants(name, resolveSandbox(loaded, tool), ceiling, grants, injections)] as const,
     );
   } catch (error) {
     // An operator inspecting a refused plugin still needs every decision and its rule.
@@ -147,7 +152,7 @@ export async function preparePlugin(
     throw withDecisions(error);
   });
   const limits = effectiveLimits(config, policy.policy?.plugins.get(loaded.manifest.name)?.limits);
-  const tools = toolGrants.map(([name, tool, granted]) => {
+  const tools = toolGrants.map(([name, tool, { grants: granted, injections: injected }]) => {
     const networked = granted.network.length > 0;
     const gateway = networked && egress ? { gateway: egress.gateway } : {};
     const built = buildDenoArgv({ config, grants: granted, bundlePath: bundle.bundlePath, heapMb: limits.heapMb, ...gateway });
@@ -160,8 +165,8 @@ export async function preparePlugin(
     const { argv, command, layers } = plan;
     const output = tool.output === undefined ? {} : { output: tool.output };
     const rules = egressRulesFor(granted.network, (entry) => namedByOperator(entry, loaded.manifest.name, policy.policy, policy.allowDeclared));
-    const network = toolNetworkPath(rules, [], layers, egress?.gateway);
-    return { name, description: tool.description, input: tool.input, ...output, timeoutMs: tool.timeoutMs, grants: granted, argv, command: [command[0], ...command[1]], layers, network };
+    const network = toolNetworkPath(rules, injected, layers, egress?.gateway);
+    return { name, description: tool.description, input: tool.input, ...output, timeoutMs: tool.timeoutMs, grants: granted, injections: injected, argv, command: [command[0], ...command[1]], layers, network };
   });
   const { manifest, pluginDir, entryPath, inputValidators, outputValidators } = loaded;
   return {

@@ -1,5 +1,5 @@
 import { type JsonSchema, type OverrideActionContext, toJsonSchema } from '@valibot/to-json-schema';
-import { ManifestSchema, NOT_RESERVED } from './manifest-schema.ts';
+import { HEADER_RULE, ManifestSchema, NOT_RESERVED, REFUSED_HEADER_SOURCE, REFUSED_WILDCARD_SOURCE, SECRET_NAMED_ONCE, WILDCARD_DOMAIN_RULE } from './manifest-schema.ts';
 import { RESERVED_KEYS } from './reserved-keys.ts';
 
 /** The identifier of the generated schema (a name, never fetched). */
@@ -10,9 +10,16 @@ export const MANIFEST_JSON_SCHEMA_ID = 'urn:manasvi-plugins:schema:plugin-manife
  * check's message. A check has no JSON Schema of its own, so each one is translated by
  * hand; a check not listed here makes the conversion throw, so a new rule can never be
  * dropped silently and leave the published schema laxer than the loader.
+ *
+ * One translation is knowingly laxer: JSON Schema cannot say "unique by a property", so
+ * the published schema refuses a secret listed twice only when both entries are equal;
+ * the loader also refuses the same name as a string and as an inject entry.
  */
 const CHECK_TRANSLATIONS: Readonly<Record<string, JsonSchema>> = {
   'no repeated entries': { uniqueItems: true },
+  [SECRET_NAMED_ONCE]: { uniqueItems: true },
+  [WILDCARD_DOMAIN_RULE]: { not: { pattern: REFUSED_WILDCARD_SOURCE } },
+  [HEADER_RULE]: { not: { pattern: REFUSED_HEADER_SOURCE } },
   'at least one tool': { minProperties: 1 },
   [NOT_RESERVED]: { not: { enum: [...RESERVED_KEYS] } },
 };

@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { PLUGIN_NAME_PATTERN, SECRET_NAME_PATTERN } from '../manifest/manifest-schema.ts';
+import { allowedWildcard, PLUGIN_NAME_PATTERN, SecretEntrySchema } from '../manifest/manifest-schema.ts';
 import { RequiredLayerSchema } from '../layer-names.ts';
 import { parseCidr } from './network-ranges.ts';
 
@@ -24,19 +24,33 @@ export const LimitsPolicySchema = v.strictObject({
 
 const pathEntry = v.pipe(v.string(), v.minLength(1), v.maxLength(4096));
 const hostEntry = v.pipe(v.string(), v.minLength(1), v.maxLength(260));
+/** A `*` anywhere but as the whole first label of a name with two labels or more would be read as something else, or as far too much. */
+const WILDCARD_RULE = 'a wildcard only as "*.domain" or "*.domain:port", the domain of two labels or more and no IP address (not "*.com", "a.*.example.com" or "*.10.0.0.1")';
+const wildcardWellFormed = (entry: string) => !entry.includes('*') || allowedWildcard(entry);
+const networkEntry = v.pipe(hostEntry, v.check((entry) => entry === '*' || wildcardWellFormed(entry), `"*", an exact host, or ${WILDCARD_RULE}`));
 /** A deny entry that could never match (a typo'd CIDR) would deny nothing, silently. */
 const denyHostEntry = v.pipe(
   hostEntry,
   v.check((entry) => !entry.includes('/') || parseCidr(entry) !== null, 'a host, an IP address, or a CIDR range such as 10.0.0.0/8'),
+  v.check(wildcardWellFormed, WILDCARD_RULE),
 );
 
 /** What the operator allows one plugin: each list is a ceiling its manifest is intersected with. */
 export const PluginPolicySchema = v.strictObject({
   /** Default true: a plugin may serve the tools its manifest lists. */
   'provide-tools': v.optional(v.boolean()),
-  /** Exact `host` / `host:port` strings, or "*" for any public host (never private, loopback, link-local or metadata ranges). */
-  'access-network': v.optional(v.array(hostEntry)),
-  'access-secret': v.optional(v.array(v.pipe(v.string(), v.regex(SECRET_NAME_PATTERN, 'an upper-case secret name')))),
+  /**
+   * Exact `host` / `host:port` strings, wildcards `*.domain[:port]` (names below the
+   * domain, not the domain itself), or "*" for any public host (never private, loopback,
+   * link-local or metadata ranges).
+   */
+  'access-network': v.optional(v.array(networkEntry)),
+  /**
+   * Secret names a tool may read, or inject entries `{name, inject: {host, header,
+   * format}}` the egress gateway may inject: each grants only its own form, an inject
+   * entry only the very same injection.
+   */
+  'access-secret': v.optional(v.array(SecretEntrySchema)),
   /** Folders (or files) a declared path must lie inside; relative entries resolve against the policy file's folder. */
   'access-filesystem': v.optional(
     v.strictObject({ read: v.optional(v.array(pathEntry)), write: v.optional(v.array(pathEntry)) }),
@@ -58,7 +72,7 @@ export const PolicySchema = v.strictObject({
   deny: v.optional(
     v.strictObject({
       paths: v.optional(v.array(pathEntry), []),
-      /** Host names, IP addresses, or CIDR ranges such as 10.0.0.0/8. */
+      /** Host names, IP addresses, CIDR ranges such as 10.0.0.0/8, or wildcards `*.domain` (every name below it). */
       hosts: v.optional(v.array(denyHostEntry), []),
     }),
     { paths: [], hosts: [] },

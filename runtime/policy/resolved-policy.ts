@@ -7,6 +7,7 @@ import { printableText } from '../printable-text.ts';
 import { reservedKeyIssues } from '../manifest/reserved-keys.ts';
 import { describeSchemaIssues, toSchemaIssues } from '../schema-issues.ts';
 import { canonicalisePath } from '../scopes/canonicalise-path.ts';
+import { readInjection, type SecretInjection } from '../scopes/injection-scope.ts';
 import type { LayerName } from '../layer-names.ts';
 import { type LimitsPolicy, type PolicyInput, PolicySchema } from './policy-schema.ts';
 
@@ -17,7 +18,8 @@ export const MAX_POLICY_BYTES = 4 * 1024 * 1024;
 export interface ResolvedPluginPolicy {
   provideTools: boolean | undefined;
   network: string[];
-  secrets: string[];
+  /** In the policy's order: a name grants that name to be read, an injection grants only that very injection. */
+  secrets: (string | SecretInjection)[];
   read: string[];
   write: string[];
   limits: LimitsPolicy;
@@ -58,7 +60,7 @@ export function resolvePolicy(input: PolicyInput | unknown, baseDir: string, sou
     plugins.set(name, {
       provideTools: entry['provide-tools'],
       network: [...(entry['access-network'] ?? [])],
-      secrets: [...(entry['access-secret'] ?? [])],
+      secrets: (entry['access-secret'] ?? []).map((secret) => (typeof secret === 'string' ? secret : readInjection(secret.name, secret.inject))),
       read: (entry['access-filesystem']?.read ?? []).map(canonical),
       write: (entry['access-filesystem']?.write ?? []).map(canonical),
       limits: { ...entry.limits },

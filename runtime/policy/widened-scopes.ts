@@ -1,4 +1,5 @@
 import type { Manifest } from '../manifest/manifest-schema.ts';
+import { injectionScope, readInjection } from '../scopes/injection-scope.ts';
 
 /** One scope an updated manifest asks for that the approved one did not. */
 export interface WidenedScope {
@@ -8,17 +9,33 @@ export interface WidenedScope {
   scope: string;
 }
 
-function scopesOf(capabilities: Manifest['capabilities']): Map<string, WidenedScope['capability']> {
-  const scopes = new Map<string, WidenedScope['capability']>();
-  if (capabilities['provide-tools']) scopes.set('provide-tools', 'provide-tools');
-  for (const host of capabilities['access-network'] ?? []) scopes.set(`net:${host}`, 'access-network');
-  for (const name of capabilities['access-secret'] ?? []) scopes.set(`secret:${name}`, 'access-secret');
-  for (const p of capabilities['access-filesystem']?.read ?? []) scopes.set(`read:${p}`, 'access-filesystem');
-  for (const p of capabilities['access-filesystem']?.write ?? []) scopes.set(`write:${p}`, 'access-filesystem');
+type Scopes = Map<string, Omit<WidenedScope, 'where'>>;
+
+/**
+ * Every scope of a capabilities object, keyed so that equal scopes meet. An injection's
+ * key holds every field it is decided on (host, port, header, format), so a new or changed
+ * injection is a new scope; its shown scope adds the format to the decision's scope.
+ */
+function scopesOf(capabilities: Manifest['capabilities']): Scopes {
+  const scopes: Scopes = new Map();
+  const add = (key: string, capability: WidenedScope['capability'], scope: string) => scopes.set(key, { capability, scope });
+  if (capabilities['provide-tools']) add('provide-tools', 'provide-tools', 'provide-tools');
+  for (const host of capabilities['access-network'] ?? []) add(`net:${host}`, 'access-network', host);
+  for (const entry of capabilities['access-secret'] ?? []) {
+    if (typeof entry === 'string') {
+      add(`secret:${entry}`, 'access-secret', entry);
+      continue;
+    }
+    const injection = readInjection(entry.name, entry.inject);
+    const scope = `${injectionScope(injection)} format ${JSON.stringify(injection.format)}`;
+    add(`inject:${JSON.stringify([injection.name, injection.host, injection.port, injection.header, injection.format])}`, 'access-secret', scope);
+  }
+  for (const p of capabilities['access-filesystem']?.read ?? []) add(`read:${p}`, 'access-filesystem', `read:${p}`);
+  for (const p of capabilities['access-filesystem']?.write ?? []) add(`write:${p}`, 'access-filesystem', `write:${p}`);
   return scopes;
 }
 
-function sandboxScopesOf(tool: Manifest['tools'][string]): Map<string, WidenedScope['capability']> {
+function sandboxScopesOf(tool: Manifest['tools'][string]): Scopes {
   const sandbox = tool.sandbox ?? {};
   return scopesOf({
     'access-network': sandbox.network,
@@ -27,22 +44,16 @@ function sandboxScopesOf(tool: Manifest['tools'][string]): Map<string, WidenedSc
   });
 }
 
-function added(
-  before: Map<string, WidenedScope['capability']>,
-  after: Map<string, WidenedScope['capability']>,
-  where: string,
-): WidenedScope[] {
-  return [...after].filter(([key]) => !before.has(key)).map(([key, capability]) => ({
-    where,
-    capability,
-    scope: key.replace(/^(net|secret):/, ''),
-  }));
+function added(before: Scopes, after: Scopes, where: string): WidenedScope[] {
+  return [...after].filter(([key]) => !before.has(key)).map(([, scope]) => ({ where, ...scope }));
 }
 
 /**
  * What an update would widen: every capability scope, tool, and tool-sandbox scope in
- * `updated` that `approved` did not have. Pure; compares declarations as written (paths
- * relative to each manifest's folder), so moving a plugin does not hide a change.
+ * `updated` that `approved` did not have. A secret that changes form, or an injection that
+ * changes host, port, header or format, counts as new. Pure; compares declarations as
+ * written (paths relative to each manifest's folder), so moving a plugin does not hide a
+ * change.
  */
 export function widenedScopes(approved: Manifest, updated: Manifest): WidenedScope[] {
   const widened = added(scopesOf(approved.capabilities), scopesOf(updated.capabilities), 'capabilities');

@@ -36,7 +36,33 @@ const singleFieldCases: [label: string, manifest: unknown, path: string][] = [
   ['a missing entry', { ...good, entry: undefined }, 'entry'],
   ['provide-tools other than true', { ...good, capabilities: { 'provide-tools': 'yes' } }, 'capabilities.provide-tools'],
   ['a network entry with a scheme', { ...good, capabilities: { 'access-network': ['https://a.test'] } }, 'capabilities.access-network.0'],
-  ['a network entry with a wildcard', { ...good, capabilities: { 'access-network': ['ok.test', '*.a.test'] } }, 'capabilities.access-network.1'],
+  ['a wildcard over a top-level domain', { ...good, capabilities: { 'access-network': ['ok.test', '*.test'] } }, 'capabilities.access-network.1'],
+  ['a wildcard over a top-level domain with a port', { ...good, capabilities: { 'access-network': ['*.com:443'] } }, 'capabilities.access-network.0'],
+  ['a wildcard in the middle', { ...good, capabilities: { 'access-network': ['a.*.example.test'] } }, 'capabilities.access-network.0'],
+  ['a wildcard inside a label', { ...good, capabilities: { 'access-network': ['a*.example.test'] } }, 'capabilities.access-network.0'],
+  ['a double wildcard', { ...good, capabilities: { 'access-network': ['**.example.test'] } }, 'capabilities.access-network.0'],
+  ['two wildcard labels', { ...good, capabilities: { 'access-network': ['*.*.example.test'] } }, 'capabilities.access-network.0'],
+  ['a bare "*"', { ...good, capabilities: { 'access-network': ['*'] } }, 'capabilities.access-network.0'],
+  ['a wildcard over addresses', { ...good, capabilities: { 'access-network': ['*.1.2.3.4'] } }, 'capabilities.access-network.0'],
+  ['a wildcard over a hex address', { ...good, capabilities: { 'access-network': ['*.10.0x7f'] } }, 'capabilities.access-network.0'],
+  ['a wildcard over IPv6', { ...good, capabilities: { 'access-network': ['*.[::1]'] } }, 'capabilities.access-network.0'],
+  ['a wildcard with a bad port', { ...good, capabilities: { 'access-network': ['*.example.test:0'] } }, 'capabilities.access-network.0'],
+  ['a repeated wildcard', { ...good, capabilities: { 'access-network': ['*.a.test', '*.a.test'] } }, 'capabilities.access-network'],
+  ['a sandbox wildcard over a top-level domain', { ...good, tools: { x: { ...good.tools.x, sandbox: { network: ['*.test'] } } } }, 'tools.x.sandbox.network.0'],
+  ['a secret named twice, as a name and an inject entry', {
+    ...good,
+    capabilities: { 'access-secret': ['API_KEY', { name: 'API_KEY', inject: { host: 'api.example.test', header: 'Authorization' } }] },
+  }, 'capabilities.access-secret'],
+  ['a secret injected twice', {
+    ...good,
+    capabilities: {
+      'access-secret': [
+        { name: 'API_KEY', inject: { host: 'a.example.test', header: 'Authorization' } },
+        { name: 'API_KEY', inject: { host: 'b.example.test', header: 'Authorization' } },
+      ],
+    },
+  }, 'capabilities.access-secret'],
+  ['a repeated secret name', { ...good, capabilities: { 'access-secret': ['API_KEY', 'API_KEY'] } }, 'capabilities.access-secret'],
   ['a network entry with a path', { ...good, capabilities: { 'access-network': ['a.test/x'] } }, 'capabilities.access-network.0'],
   ['a port out of range', { ...good, capabilities: { 'access-network': ['a.test:65536'] } }, 'capabilities.access-network.0'],
   ['a repeated network entry', { ...good, capabilities: { 'access-network': ['a.test', 'a.test'] } }, 'capabilities.access-network'],
@@ -64,6 +90,89 @@ for (const [label, manifest, expectedPath] of singleFieldCases) {
     t.same(issuePaths(manifest), [expectedPath]);
   });
 }
+
+const inject = (fields: Record<string, unknown>) => ({
+  ...good,
+  capabilities: { 'access-secret': [{ name: 'API_KEY', inject: { host: 'api.example.test', header: 'Authorization', ...fields } }] },
+});
+const injectField = (field: string) => `capabilities.access-secret.0.inject.${field}`;
+const injectCases: [label: string, manifest: unknown, path: string][] = [
+  ['a wildcard inject host', inject({ host: '*.example.test' }), injectField('host')],
+  ['an inject host with a scheme', inject({ host: 'https://api.example.test' }), injectField('host')],
+  ['an inject host with a path', inject({ host: 'api.example.test/v1' }), injectField('host')],
+  ['an inject port out of range', inject({ host: 'api.example.test:65536' }), injectField('host')],
+  ['an empty header', inject({ header: '' }), injectField('header')],
+  ['a header with a space', inject({ header: 'X Api Key' }), injectField('header')],
+  ['a header with a colon', inject({ header: 'Authorization:' }), injectField('header')],
+  ['a header with a newline', inject({ header: 'X-Key\r\nHost' }), injectField('header')],
+  ['a header over 100 characters', inject({ header: 'X'.repeat(101) }), injectField('header')],
+  ['the Host header', inject({ header: 'Host' }), injectField('header')],
+  ['the host header in lower case', inject({ header: 'host' }), injectField('header')],
+  ['Content-Length', inject({ header: 'content-LENGTH' }), injectField('header')],
+  ['Transfer-Encoding', inject({ header: 'Transfer-Encoding' }), injectField('header')],
+  ['Connection', inject({ header: 'Connection' }), injectField('header')],
+  ['Upgrade', inject({ header: 'UPGRADE' }), injectField('header')],
+  ['a Proxy- header', inject({ header: 'Proxy-Authorization' }), injectField('header')],
+  ['a format without {}', inject({ format: 'Bearer' }), injectField('format')],
+  ['a format with {} twice', inject({ format: '{}:{}' }), injectField('format')],
+  ['a format with a newline', inject({ format: 'Bearer {}\r\nX-Evil: 1' }), injectField('format')],
+  ['a format with a non-ASCII character', inject({ format: 'Bearer\u00a0{}' }), injectField('format')],
+  ['a format over 200 characters', inject({ format: `${'x'.repeat(199)}{}` }), injectField('format')],
+  // A malformed object is reported at its entry, with the key at fault in the message (below).
+  ['an inject entry with an unknown key', inject({ value: 'sk-123' }), 'capabilities.access-secret.0'],
+  ['an inject entry without a header', { ...good, capabilities: { 'access-secret': [{ name: 'API_KEY', inject: { host: 'api.example.test' } }] } }, 'capabilities.access-secret.0'],
+  ['an inject entry without inject', { ...good, capabilities: { 'access-secret': [{ name: 'API_KEY' }] } }, 'capabilities.access-secret.0'],
+  ['a secret entry that is neither a name nor an object', { ...good, capabilities: { 'access-secret': [42] } }, 'capabilities.access-secret.0'],
+  ['an inject entry with a lower-case name', { ...good, capabilities: { 'access-secret': [{ name: 'api_key', inject: { host: 'a.test', header: 'X-Key' } }] } }, 'capabilities.access-secret.0.name'],
+];
+
+for (const [label, manifest, expectedPath] of injectCases) {
+  t.test(`parseManifest refuses ${label}, naming ${expectedPath}`, async (t) => {
+    t.same(issuePaths(manifest), [expectedPath]);
+  });
+}
+
+t.test('parseManifest accepts wildcard network entries with and without a port, beside exact ones', async (t) => {
+  const entries = ['*.example.test', '*.api.example.test:8443', 'example.test', '*.Example-1.test', '*.a.b.c.example.test'];
+  const manifest = { ...good, capabilities: { 'access-network': entries }, tools: { x: { ...good.tools.x, sandbox: { network: ['*.api.example.test:8443'] } } } };
+  t.same(parseManifest(manifest).capabilities['access-network'], entries);
+});
+
+t.test('parseManifest accepts inject entries beside plain names, defaulting the format to "{}"', async (t) => {
+  const capabilities = {
+    'access-secret': [
+      'DB_PASSWORD',
+      { name: 'API_KEY', inject: { host: 'api.example.test', header: 'Authorization', format: 'Bearer {}' } },
+      { name: 'OTHER_KEY', inject: { host: 'other.example.test:8443', header: 'X-Api-Key' } },
+      { name: 'BRACES', inject: { host: '[2001:db8::1]', header: "x!#$%&'*+-.^_`|~9", format: '{{}} id={}'.replace('{{}} ', '{ ') } },
+    ],
+  };
+  t.same(parseManifest({ ...good, capabilities }).capabilities['access-secret'], [
+    'DB_PASSWORD',
+    { name: 'API_KEY', inject: { host: 'api.example.test', header: 'Authorization', format: 'Bearer {}' } },
+    { name: 'OTHER_KEY', inject: { host: 'other.example.test:8443', header: 'X-Api-Key', format: '{}' } },
+    { name: 'BRACES', inject: { host: '[2001:db8::1]', header: "x!#$%&'*+-.^_`|~9", format: '{ id={}' } },
+  ]);
+});
+
+t.test('a refused wildcard or inject field is explained in words, not only by its path', async (t) => {
+  const messages = (input: unknown) => {
+    try {
+      parseManifest(input);
+    } catch (error) {
+      return ((error as PluginRuntimeError).details!['issues'] as SchemaIssue[]).map((issue) => issue.message);
+    }
+    return [];
+  };
+  t.match(messages({ ...good, capabilities: { 'access-network': ['*.com'] } }), [/at least two labels/]);
+  t.match(messages({ ...good, capabilities: { 'access-network': ['a.*.com'] } }), [/whole first label/]);
+  t.match(messages(inject({ header: 'Proxy-Authorization' })), [/framed or routed/]);
+  t.match(messages(inject({ format: 'x' })), [/"\{\}" exactly once/]);
+  t.match(messages({ ...good, capabilities: { 'access-secret': ['A', { name: 'A', inject: { host: 'a.test', header: 'X' } }] } }), [/named once/]);
+  t.match(messages(inject({ value: 'sk-123' })), [/inject\.value is not a key it takes/]);
+  t.match(messages({ ...good, capabilities: { 'access-secret': [{ name: 'API_KEY', inject: { host: 'a.test' } }] } }), [/inject\.header is missing/]);
+  t.match(messages({ ...good, capabilities: { 'access-secret': [{ name: 'API_KEY' }] } }), [/inject is missing/]);
+});
 
 const unknownKeyCases: [level: string, manifest: unknown, path: string][] = [
   ['the top level', { ...good, permissions: {} }, 'permissions'],

@@ -81,3 +81,51 @@ t.test('compare validates both manifests', async (t) => {
   const { runtime } = testRuntime(t);
   t.throws(() => runtime.compare(approved.manifestPath, broken.manifestPath), { code: 'manifest_invalid' });
 });
+
+t.test('compare reports a new injection, and each change of host, port, header, format or form as widened', async (t) => {
+  const bearer = { name: 'API_KEY', inject: { host: 'api.example.com', header: 'Authorization', format: 'Bearer {}' } };
+  const withSecrets = (entries: unknown[]) => (manifest: Record<string, any>) => {
+    approvedManifest(manifest);
+    manifest.capabilities['access-secret'] = entries;
+  };
+  const root = realpathSync(t.testdir());
+  const approved = plantPlugin(root, 'echo', withSecrets([bearer]), 'approved');
+  const { runtime } = testRuntime(t);
+  const compare = (entries: unknown[], folder: string) =>
+    runtime.compare(approved.manifestPath, plantPlugin(root, 'echo', withSecrets(entries), folder).manifestPath);
+
+  t.same(compare([{ ...bearer, inject: { ...bearer.inject, host: 'API.example.com:443' } }], 'same'), [], 'the same injection, spelt otherwise, is no change');
+  const changes: [string, unknown, string][] = [
+    ['host', { ...bearer, inject: { ...bearer.inject, host: 'evil.example' } }, 'API_KEY→evil.example:443 Authorization format "Bearer {}"'],
+    ['port', { ...bearer, inject: { ...bearer.inject, host: 'api.example.com:8443' } }, 'API_KEY→api.example.com:8443 Authorization format "Bearer {}"'],
+    ['header', { ...bearer, inject: { ...bearer.inject, header: 'X-Leak' } }, 'API_KEY→api.example.com:443 X-Leak format "Bearer {}"'],
+    ['format', { ...bearer, inject: { ...bearer.inject, format: '{}' } }, 'API_KEY→api.example.com:443 Authorization format "{}"'],
+    ['form', 'API_KEY', 'API_KEY'],
+  ];
+  for (const [what, entry, scope] of changes) {
+    t.same(compare([entry], what), [{ where: 'capabilities', capability: 'access-secret', scope }], `a changed ${what}`);
+  }
+  t.same(compare([bearer, { name: 'OTHER', inject: { host: 'a.example.com', header: 'X-Key' } }], 'added'), [
+    { where: 'capabilities', capability: 'access-secret', scope: 'OTHER→a.example.com:443 X-Key format "{}"' },
+  ], 'a new injection');
+
+  const plain = plantPlugin(root, 'echo', withSecrets(['API_KEY']), 'plain');
+  t.same(runtime.compare(plain.manifestPath, approved.manifestPath), [
+    { where: 'capabilities', capability: 'access-secret', scope: 'API_KEY→api.example.com:443 Authorization format "Bearer {}"' },
+  ], 'a name turned into an injection is a new scope too');
+});
+
+t.test('compare reports a new network wildcard, in the capabilities and in a sandbox', async (t) => {
+  const root = realpathSync(t.testdir());
+  const approved = plantPlugin(root, 'echo', approvedManifest, 'approved');
+  const updated = plantPlugin(root, 'echo', (manifest) => {
+    approvedManifest(manifest);
+    manifest.capabilities['access-network'].push('*.example.com');
+    manifest.tools.echo.sandbox.network.push('*.example.com');
+  }, 'updated');
+  const { runtime } = testRuntime(t);
+  t.same(runtime.compare(approved.manifestPath, updated.manifestPath), [
+    { where: 'capabilities', capability: 'access-network', scope: '*.example.com' },
+    { where: 'tools.echo.sandbox', capability: 'access-network', scope: '*.example.com' },
+  ]);
+});

@@ -56,13 +56,20 @@ export function descendantsOf(pid: number): number[] {
 /**
  * The host pid of the tool's Deno inside the sandbox: the launcher's grandchild (the
  * launcher waits as the host's child, pid 1 inside waits as its child, and Deno is pid 1's).
+ * A tool bridged to the egress gateway has a second child of the launcher, the forwarder,
+ * which has no children: the grandchild is found under whichever child has one.
  * Found from `/proc` (this kernel need not have `/proc/<pid>/task/<tid>/children`).
  * @returns the pid, or null while Deno is not started yet or has exited
  */
 export function sandboxedToolPid(launcherPid: number): number | null {
-  const init = childrenOf([launcherPid]).get(launcherPid)?.[0];
-  if (init === undefined) return null;
-  return childrenOf([init]).get(init)?.[0] ?? null;
+  const children = childrenOf([launcherPid]).get(launcherPid) ?? [];
+  if (children.length === 0) return null;
+  const grandchildren = childrenOf(children);
+  for (const child of children) {
+    const first = grandchildren.get(child)?.[0];
+    if (first !== undefined) return first;
+  }
+  return null;
 }
 
 /** Deno's own pid for a spawned command: the child itself, or in the sandbox the launcher's grandchild (null until it is there). */

@@ -49,7 +49,7 @@ function printText(reports: LayerReport[], rounds: Record<RoundName, RoundResult
     return `${through}/${rounds[round].results.length} got through`;
   };
   out(`  escapes tried: Deno's flags in force without namespaces, ${tally('deno')}; flags stripped under the OS layers, ${tally('os')};`);
-  out(`  flags stripped without the namespaces (the positive control), ${tally('control')}.`);
+  out(`  flags stripped without the namespaces, the gateway alone, ${tally('gateway')}; flags stripped without the namespaces or the gateway (the positive control), ${tally('control')}.`);
   if (missing.length > 0) out(`  REQUIRED but not active: ${missing.join(', ')}`);
 }
 

@@ -21,13 +21,13 @@ export interface LayerReport {
 const names = (list: readonly { escape: { name: string } }[]) => list.map((result) => result.escape.name).join('; ');
 
 /** A namespace layer: unavailable, or judged by its escapes under the OS layers against the control. */
-function namespaceLayer(layer: LayerName, available: boolean, layers: OsLayers, rounds: Record<RoundName, RoundResult>): Omit<LayerReport, 'description'> {
+function namespaceLayer(layer: LayerName, available: boolean, layers: OsLayers, rounds: Record<RoundName, RoundResult>, alone: RoundName = 'os'): Omit<LayerReport, 'description'> {
   if (!available) {
     const sandbox = layers.sandbox.available ? {} : { ...(layers.sandbox.remedy ? { remedy: layers.sandbox.remedy } : {}) };
     return { layer, status: 'unavailable', evidence: 'not detected', reason: unavailableReason(layers, layer), ...sandbox };
   }
   const mine = (round: RoundName) => rounds[round].results.filter((result) => result.escape.layer === layer);
-  const through = mine('os').filter((result) => result.escaped);
+  const through = mine(alone).filter((result) => result.escaped);
   const controlHeld = mine('control').filter((result) => !result.escaped);
   if (through.length > 0) {
     return { layer, status: 'failed', evidence: `with Deno's flags stripped these got through: ${names(through)}`, reason: 'an escape this layer must stop got through' };
@@ -40,8 +40,9 @@ function namespaceLayer(layer: LayerName, available: boolean, layers: OsLayers, 
       reason: 'the probe cannot tell this layer from a missing file here',
     };
   }
-  const count = mine('os').length;
-  return { layer, status: 'active', evidence: `${count} escape${count === 1 ? '' : 's'} with Deno's flags stripped: all contained (all got through without the layer)` };
+  const count = mine(alone).length;
+  const where = alone === 'os' ? '' : ' and no namespaces';
+  return { layer, status: 'active', evidence: `${count} escape${count === 1 ? '' : 's'} with Deno's flags stripped${where}: all contained (all got through without the layer)` };
 }
 
 /** The sandbox also drops every capability and installs its seccomp filter: what the probe process saw of both. */
@@ -109,7 +110,7 @@ export function layerReports(layers: OsLayers, rounds: Record<RoundName, RoundRe
     dieWithHost: dieWithHostLayer(layers, death),
     networkNamespace: namespaceLayer('networkNamespace', layers.sandbox.available || layers.unshare !== null, layers, rounds),
     mountNamespace: withConfinement(namespaceLayer('mountNamespace', layers.sandbox.available, layers, rounds), rounds.os.status),
-    egressGateway: gatewayLayer(namespaceLayer('egressGateway', true, layers, rounds), rounds.os.grantedReach),
+    egressGateway: gatewayLayer(namespaceLayer('egressGateway', true, layers, rounds, 'gateway'), rounds.gateway.grantedReach),
   };
   return LAYER_NAMES.map((layer) => ({ ...reports[layer], description: LAYER_DESCRIPTIONS[layer] }));
 }

@@ -9,6 +9,8 @@ export const ROUNDS = {
   deno: { withoutNamespaces: true },
   /** Deno's flags stripped, under the OS layers: the OS layers on their own. */
   os: { stripDenoPermissions: true },
+  /** Deno's flags stripped and no namespaces, the egress gateway alone under the networked tool. */
+  gateway: { stripDenoPermissions: true, withoutNamespaces: true },
   /** Deno's flags stripped, no namespaces, no egress gateway: every escape must get through, or the probe proves nothing. */
   control: { stripDenoPermissions: true, withoutNamespaces: true, withoutEgressGateway: true },
 } as const satisfies Record<string, LayerOverrides>;

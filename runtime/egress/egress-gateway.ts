@@ -12,6 +12,7 @@ import { forwardRequest } from './forward-request.ts';
 import { openUpstream, plainUpgradeHead } from './upstream.ts';
 import type { VetContext } from './vet-address.ts';
 import { injectionFor, interceptForInjection, type Interception } from './inject-at-egress.ts';
+import { GATEWAY_REFUSAL, refuseRaw } from './gateway-refusal.ts';
 
 export interface GatewayOptions extends VetContext {
   /** The loopback address the TCP listener binds (a random one in 127/8, so a service bound to 127.0.0.1 is not it). */
@@ -32,11 +33,6 @@ export interface GatewayAddress {
 }
 
 const MAX_HEAD_BYTES = 16 * 1024;
-
-function refuseRaw(socket: Duplex, status: number, reason: string, extra = ''): void {
-  const body = `${reason}\n`;
-  socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\n${extra}Content-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
-}
 
 /** `host:port` of a CONNECT, or null when it is not one. */
 function connectTarget(authority: string | undefined): { host: string; port: number } | null {
@@ -164,14 +160,14 @@ export class EgressGateway {
     const event = { kind: 'http' as const, host: url.hostname, port };
     if (!judged.ok) {
       launch.record({ ...event, decision: 'refused', rule: judged.reason, ...(judged.address ? { address: judged.address } : {}) });
-      res.writeHead(403, { 'Content-Type': 'text/plain; charset=utf-8' }).end(`refused by the egress gateway: ${judged.reason}\n`);
+      res.writeHead(403, { 'Content-Type': 'text/plain; charset=utf-8' }).end(`${GATEWAY_REFUSAL}${judged.reason}\n`);
       return;
     }
     if (injectionFor(launch, url.hostname, port)) {
       launch.budget.closed();
       const reason = `${url.hostname}:${port} has a secret injected at egress: only HTTPS may carry it`;
       launch.record({ ...event, decision: 'refused', rule: reason, address: judged.address });
-      res.writeHead(403, { 'Content-Type': 'text/plain; charset=utf-8' }).end(`refused by the egress gateway: ${reason}\n`);
+      res.writeHead(403, { 'Content-Type': 'text/plain; charset=utf-8' }).end(`${GATEWAY_REFUSAL}${reason}\n`);
       return;
     }
     const totals = await forwardRequest(req, res, { address: judged.address, port, family: judged.family, path: `${url.pathname}${url.search}`, connectTimeoutMs: this.#o.connectTimeoutMs, moved: (n) => launch.budget.moved(n) });
@@ -195,7 +191,7 @@ export class EgressGateway {
     const judged = await judgeDestination(launch, target.host, target.port, this.#o);
     if (!judged.ok) {
       launch.record({ ...event, decision: 'refused', rule: judged.reason, ...(judged.address ? { address: judged.address } : {}) });
-      return refuseRaw(socket, 403, `refused by the egress gateway: ${judged.reason}`);
+      return refuseRaw(socket, 403, `${GATEWAY_REFUSAL}${judged.reason}`);
     }
     const injection = injectionFor(launch, target.host, target.port);
     if (injection) {
@@ -234,13 +230,13 @@ export class EgressGateway {
     const judged = await judgeDestination(launch, url.hostname, port, this.#o);
     if (!judged.ok) {
       launch.record({ ...event, decision: 'refused', rule: judged.reason, ...(judged.address ? { address: judged.address } : {}) });
-      return refuseRaw(socket, 403, `refused by the egress gateway: ${judged.reason}`);
+      return refuseRaw(socket, 403, `${GATEWAY_REFUSAL}${judged.reason}`);
     }
     if (injectionFor(launch, url.hostname, port)) {
       launch.budget.closed();
       const reason = `${url.hostname}:${port} has a secret injected at egress: only HTTPS may carry it`;
       launch.record({ ...event, decision: 'refused', rule: reason, address: judged.address });
-      return refuseRaw(socket, 403, `refused by the egress gateway: ${reason}`);
+      return refuseRaw(socket, 403, `${GATEWAY_REFUSAL}${reason}`);
     }
     const upstream = await openUpstream(judged.address, port, judged.family, this.#o.connectTimeoutMs);
     if (!upstream.ok) {

@@ -2,6 +2,7 @@ import type { Duplex } from 'node:stream';
 import type { SecretInjection } from '../grants/grants.ts';
 import type { EgressLaunch } from './egress-launch.ts';
 import { normaliseHost } from './egress-rules.ts';
+import { GATEWAY_REFUSAL, refuseRaw } from './gateway-refusal.ts';
 
 /** Terminates TLS toward the tool for one host and forwards its requests with a header added (see tls-interception.ts). */
 export interface Interception {
@@ -24,11 +25,6 @@ export function injectedValue(injection: SecretInjection, secret: string): strin
   return injection.format.replace('{}', () => secret);
 }
 
-const refuse = (socket: Duplex, reason: string) => {
-  const body = `${reason}\n`;
-  socket.end(`HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
-};
-
 /**
  * A CONNECT to a host with an injection: the secret is read now (the plugin never holds
  * it), the tunnel is answered, and the TLS inside it terminated with a certificate of the
@@ -44,12 +40,14 @@ export async function interceptForInjection(
 ): Promise<{ bytesUp: number; bytesDown: number; durationMs: number; refused?: string }> {
   const started = Date.now();
   const refused = (reason: string) => {
-    refuse(socket, `refused by the egress gateway: ${reason}`);
+    refuseRaw(socket, 403, `${GATEWAY_REFUSAL}${reason}`);
     return { bytesUp: 0, bytesDown: 0, durationMs: Date.now() - started, refused: reason };
   };
   if (!interception) return refused('this runtime has no certificate authority to terminate TLS for an injection');
   const secret = await launch.readSecret(injection.name);
   if (secret === undefined || secret === '') return refused(`secret ${injection.name} is not set in the secret store`);
+  // A line break in a header value would let the value end the header and start another.
+  if (/[\r\n\0]/.test(secret)) return refused(`secret ${injection.name} holds a line break or NUL, which no header value may`);
   socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
   if (head.length > 0) socket.unshift(head);
   const outcome = await interception.intercept(socket, target, { header: injection.header, value: injectedValue(injection, secret), secret }, (n) => launch.budget.moved(n));

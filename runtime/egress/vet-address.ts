@@ -31,6 +31,12 @@ export function systemLookup(name: string): Promise<ResolvedAddress[]> {
 
 const asEntry = (address: string) => (isIP(address) === 6 ? `[${address}]` : address);
 
+/** A deny entry covers the name: as `hostDenied` has it, or a `*.domain` entry with the name below the domain. */
+function nameDenied(host: string, deny: string): boolean {
+  if (deny.startsWith('*.')) return isIP(host) === 0 && host.endsWith(deny.slice(1).toLowerCase());
+  return hostDenied(asEntry(host), deny);
+}
+
 function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
@@ -62,7 +68,7 @@ function addressRefusal(host: string, address: string, rule: EgressRule, context
  * (rebinding) is never asked for.
  */
 export async function vetDestination(host: string, rule: EgressRule, context: VetContext): Promise<Vetted> {
-  const deniedName = context.denyHosts.findIndex((deny) => hostDenied(asEntry(host), deny));
+  const deniedName = context.denyHosts.findIndex((deny) => nameDenied(host, deny));
   if (deniedName !== -1) return { ok: false, reason: `policy deny.hosts[${deniedName}] ("${context.denyHosts[deniedName]}")` };
   let candidates: ResolvedAddress[];
   if (isIP(host) !== 0) {

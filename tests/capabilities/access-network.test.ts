@@ -52,7 +52,9 @@ function assertRefused(t: Test, result: ProbeResult, what: string) {
 }
 
 t.test('a tool reaches the host:port its sandbox grants, exactly as written', async (t) => {
-  t.same(plugin.tools.find((tool) => tool.name === 'probe')!.argv.filter((a) => a.startsWith('--allow-net')), [`--allow-net=${A}`]);
+  const argv = plugin.tools.find((tool) => tool.name === 'probe')!.argv;
+  const gateway = plugin.tools.find((tool) => tool.name === 'probe')!.network.gateway!.replace('http://', '');
+  t.same(argv.filter((a) => a.startsWith('--allow-net')), [`--allow-net=${A},${gateway}`], 'the grant as written, and the egress gateway');
   const result = await probe('probe', { kind: 'fetch', url: `http://${A}/hello` });
   t.same(result, { reached: true, detail: '200 A' });
   t.ok(serverA.requests.includes('/hello'));
@@ -77,9 +79,16 @@ t.test('another port of the same host is blocked however the plugin tries', asyn
   t.equal(serverB.connections, 0, 'B never saw a connection');
 
   // Positive control: the same probes from the tool whose sandbox names B do get through,
-  // so the refusals above are the sandbox's doing and not a broken probe.
+  // so the refusals above are the sandbox's doing and not a broken probe. Under the
+  // sandbox a networked tool's only way out is the egress gateway: raw TCP reaches nothing.
+  const bridged = plugin.tools.find((tool) => tool.name === 'probe_wide')!.network.namespace === 'bridged';
   for (const [what, args] of attempts) {
     const before = serverB.connections;
+    if (bridged && (args.kind === 'tcp' || args.kind === 'node-net')) {
+      t.equal((await probe('probe_wide', args)).reached, false, `${what} past the gateway, from the tool's own namespace: not reached`);
+      t.equal(serverB.connections, before, `${what} reached nothing from the bridged namespace`);
+      continue;
+    }
     const result = await probe('probe_wide', args);
     if (what !== 'WebSocket') t.equal(result.reached, true, `${what} reaches B when granted (${result.message ?? ''})`);
     // The server may accept a moment after the plugin's connect returns.

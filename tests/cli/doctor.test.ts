@@ -21,7 +21,7 @@ t.test('doctor --json proves every layer on this host and exits 0', async (t) =>
   t.equal(report.ok, true);
   t.same(
     report.layers.map((entry) => entry.layer),
-    ['hostChecks', 'denoPermissions', 'osLimits', 'dieWithHost', 'networkNamespace', 'mountNamespace'],
+    ['hostChecks', 'denoPermissions', 'osLimits', 'dieWithHost', 'networkNamespace', 'mountNamespace', 'egressGateway'],
   );
   t.equal(statusOf(report, 'denoPermissions'), 'active');
   const layers = detectOsLayers();

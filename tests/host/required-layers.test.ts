@@ -26,7 +26,7 @@ t.test('a layer deno-launch.json requires and the host cannot give refuses the l
   t.match(h.audit.last({ type: 'load_refused' }), { plugin: 'echo', code: 'layer_unavailable' }, 'the refusal is on record, with the plugin named');
 });
 
-t.test("a plugin's policy can require layers of its own; the network namespace is not asked of a tool with a network grant", async (t) => {
+t.test("a plugin's policy can require layers of its own; a tool with a network grant gets its own namespace only under the sandbox", async (t) => {
   const policy = {
     plugins: {
       echo: { layers: { require: ['networkNamespace' as const] } },
@@ -36,7 +36,13 @@ t.test("a plugin's policy can require layers of its own; the network namespace i
   const h = testRuntime(t, { policy, layerOverrides: { withoutNamespaces: true } });
   t.match(await outcome(h.runtime.load(ECHO)), { ok: false, code: 'layer_unavailable', details: { layer: 'networkNamespace', requiredBy: 'policy option plugins.echo.layers.require' } });
   const fetcher = await outcome(h.runtime.inspect(FETCHER));
-  t.match(fetcher, { ok: true, value: { tools: [{ name: 'fetch_url', grants: { network: ['127.0.0.1:8080'] } }] } }, 'fetcher’s tool has a network grant: the requirement is not its');
+  t.match(
+    fetcher,
+    { ok: false, code: 'layer_unavailable', details: { layer: 'networkNamespace', tool: 'fetch_url', reason: /only under the sandbox \(its bridge to the egress gateway\)/ } },
+    'without the sandbox, fetcher’s networked tool would share the host’s network: refused',
+  );
+  const unrequired = testRuntime(t, { policy: { plugins: { fetcher: { 'access-network': ['127.0.0.1:8080'] } } }, layerOverrides: { withoutNamespaces: true } });
+  t.match(await outcome(unrequired.runtime.inspect(FETCHER)), { ok: true, value: { tools: [{ name: 'fetch_url', network: { via: 'gateway', namespace: 'host' } }] } }, 'unrequired, it runs in the host network, through the gateway');
 });
 
 t.test('where the host has every layer, a requirement changes nothing, and inspect lists each tool’s layers', { skip: noSandbox }, async (t) => {

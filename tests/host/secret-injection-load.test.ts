@@ -32,7 +32,7 @@ t.test('a tool granted a secret for injection only has it in its injections, not
   t.same(peek.injections, [injection]);
   t.same(peek.grants.secrets, []);
   t.same(digest.injections, [injection], 'both sandboxes name it');
-  t.ok(peek.argv.includes('--allow-net=*.example.com'), 'the wildcard reaches Deno unchanged');
+  t.ok(peek.argv.some((arg) => arg.startsWith('--allow-net=*.example.com,')), 'the wildcard reaches Deno unchanged (the egress gateway beside it)');
   t.match(prepared.decisions.find((decision) => decision.capability === 'access-secret'), { scope: 'API_KEY→api.example.com:443 Authorization', granted: true });
 });
 

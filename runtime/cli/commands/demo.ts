@@ -49,7 +49,8 @@ function forbiddenServerRow(forbidden: LoopbackServer): DemoRow {
     attempt: `requests that reached ${forbidden.hostPort}`,
     expected: 'blocked',
     outcome: hits === 0 ? 'blocked' : 'allowed',
-    layer: hits === 0 ? 'Deno permission' : 'NOT BLOCKED',
+    // Deno refuses it first; with Deno's flags gone the egress gateway (and the namespace) still do.
+    layer: hits === 0 ? 'Deno, egress gateway' : 'NOT BLOCKED',
     detail: `${hits} request${hits === 1 ? '' : 's'} received`,
   };
 }
@@ -77,6 +78,7 @@ function describeLayers(layers: ActiveLayers): string[] {
     `die-with-host ${flag(layers.dieWithHost)}`,
     `network namespace ${flag(layers.networkNamespace)}`,
     `mount namespace ${flag(layers.mountNamespace)}`,
+    `egress gateway ${flag(layers.egressGateway)}`,
   ];
 }
 

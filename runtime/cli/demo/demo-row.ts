@@ -1,3 +1,4 @@
+import { GATEWAY_REFUSAL } from '../../egress/gateway-refusal.ts';
 import { isPluginRuntimeError, type PluginHandle } from '../../index.ts';
 
 export type Outcome = 'allowed' | 'blocked' | 'failed';
@@ -96,6 +97,12 @@ function grantSummary(plugin: PluginHandle, tool: string): string {
   return parts.length > 0 ? `granted: ${parts.join(', ')}` : 'needs no grant';
 }
 
+/** A fetch result (`{status, body}`) whose body is the gateway's 403. */
+function isGatewayRefusal(value: unknown): boolean {
+  const answer = value as { status?: unknown; body?: unknown } | null;
+  return answer?.status === 403 && typeof answer.body === 'string' && answer.body.startsWith(GATEWAY_REFUSAL);
+}
+
 /** Calls a tool and turns whatever happens into a row. */
 export async function callRow(
   plugin: PluginHandle,
@@ -126,6 +133,8 @@ async function callOutcome(
       if (value.error !== undefined) return { ...base, outcome: 'failed', layer: 'plugin error', detail: printableLine(value.error) };
       return { ...base, outcome: 'allowed', layer: 'NOT BLOCKED', detail: valueLine(`leaked: ${value.leaked ?? ''}`) };
     }
+    // An HTTP answer that is the egress gateway's refusal: the request never left the host.
+    if (isGatewayRefusal(value)) return { ...base, outcome: 'blocked', layer: 'egress gateway', detail: valueLine(JSON.stringify(value)) };
     return { ...base, outcome: 'allowed', layer: grantSummary(plugin, tool), detail: valueLine(JSON.stringify(value)) };
   } catch (error) {
     return { ...base, ...classifyError(error) };

@@ -25,7 +25,9 @@ export type { ToolState } from './supervisor/tool-states.ts';
 // What `inspect` shows before anything starts.
 export type { PreparedPlugin, PreparedTool } from './host/prepare-plugin.ts';
 export type { EffectiveLimits } from './supervisor/effective-limits.ts';
-export type { GrantDecision, Grants } from './grants/grants.ts';
+export type { GrantDecision, Grants, SecretInjection } from './grants/grants.ts';
+export type { ToolNetworkPath } from './egress/network-path.ts';
+export type { EgressRule } from './egress/egress-rules.ts';
 export type { Manifest } from './manifest/manifest-schema.ts';
 export type { WidenedScope } from './policy/widened-scopes.ts';
 

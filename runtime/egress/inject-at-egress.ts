@@ -11,7 +11,9 @@ export interface Interception {
     target: { host: string; port: number; address: string },
     injection: { header: string; value: string; secret: string },
     moved: (bytes: number) => boolean,
-  ): Promise<{ bytesUp: number; bytesDown: number; refused?: string }>;
+    /** One request inside the tunnel was answered 403 (the tool set the header itself, an upgrade, another host). */
+    refused: (reason: string) => void,
+  ): Promise<{ bytesUp: number; bytesDown: number }>;
 }
 
 /** The injection this launch has for `host:port`, if any. */
@@ -50,6 +52,13 @@ export async function interceptForInjection(
   if (/[\r\n\0]/.test(secret)) return refused(`secret ${injection.name} holds a line break or NUL, which no header value may`);
   socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
   if (head.length > 0) socket.unshift(head);
-  const outcome = await interception.intercept(socket, target, { header: injection.header, value: injectedValue(injection, secret), secret }, (n) => launch.budget.moved(n));
+  const record = { kind: 'connect' as const, host: target.host, port: target.port, address: target.address, injected: injection.name };
+  const outcome = await interception.intercept(
+    socket,
+    target,
+    { header: injection.header, value: injectedValue(injection, secret), secret },
+    (n) => launch.budget.moved(n),
+    (reason) => launch.record({ ...record, decision: 'refused', rule: `a request inside the tunnel: ${reason}` }),
+  );
   return { ...outcome, durationMs: Date.now() - started };
 }

@@ -109,7 +109,7 @@ export function createRuntimeWith(options: RuntimeOptions, overrides: LayerOverr
   const layerDetection = detectOsLayersInBackground(denoPath);
   const osLayers = () => withOverrides(layerDetection.now(), overrides, []).layers;
   const pacer = createSpawnPacer();
-  const egress = new RuntimeEgress({ config, processStorageDir, audit, secrets, policy });
+  const egress = new RuntimeEgress({ config, processStorageDir, audit, secrets, policy, trustedCertificates: options.egressTrustedCertificates });
   const handles = new Set<RuntimePluginHandle>();
   const loads = new LoadsInFlight(config.load.timeoutMs);
   let denoChecked: Promise<string> | null = null;

@@ -155,10 +155,12 @@ export async function preparePlugin(
   const tools = toolGrants.map(([name, tool, { grants: granted, injections: injected }]) => {
     const networked = granted.network.length > 0;
     const gateway = networked && egress ? { gateway: egress.gateway } : {};
+    // The runtime's CA is bound into a tool's sandbox only when it has a secret injected.
+    const toolEgress = networked && egress ? { egress: { gateway: egress.gateway, ...(injected.length > 0 && egress.caFile ? { caFile: egress.caFile } : {}) } } : {};
     const built = buildDenoArgv({ config, grants: granted, bundlePath: bundle.bundlePath, heapMb: limits.heapMb, ...gateway });
     let plan;
     try {
-      plan = planLaunch({ plugin: loaded.manifest.name, tool: name, grants: granted, argv: built, limits, ...(networked && egress ? { egress } : {}) });
+      plan = planLaunch({ plugin: loaded.manifest.name, tool: name, grants: granted, argv: built, limits, ...toolEgress });
     } catch (error) {
       throw withDecisions(error);
     }

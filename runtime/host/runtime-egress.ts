@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { AuditFields } from '../audit/audit-record.ts';
@@ -10,6 +10,9 @@ import type { EgressEvent } from '../egress/egress-launch.ts';
 import { EgressGateway } from '../egress/egress-gateway.ts';
 import { egressRule, type EgressRule } from '../egress/egress-rules.ts';
 import { systemLookup } from '../egress/vet-address.ts';
+import { type CertificateAuthority, createCertificateAuthority } from '../egress/certificate-authority.ts';
+import type { Interception } from '../egress/inject-at-egress.ts';
+import { interceptTls } from '../egress/tls-interception.ts';
 import type { SecretInjection } from '../grants/grants.ts';
 import { hostStorageDir } from '../launch/process-storage.ts';
 import type { ToolEgress } from '../launch/os-limits.ts';
@@ -56,11 +59,21 @@ export class RuntimeEgress {
   readonly #audit: (fields: AuditFields) => void;
   readonly #secrets: SecretStore;
   readonly #denyHosts: readonly string[];
+  readonly #trusted: readonly string[];
   #started: Promise<EgressGateway> | undefined;
+  #authority: { ca: CertificateAuthority; file: string } | undefined;
   #gateway: EgressGateway | undefined;
   #ownAddresses: { at: number; set: ReadonlySet<string> } = { at: 0, set: new Set() };
 
-  constructor(o: { config: LaunchConfig; processStorageDir: string; audit: (fields: AuditFields) => void; secrets: SecretStore; policy: ResolvedPolicy | undefined }) {
+  constructor(o: {
+    config: LaunchConfig;
+    processStorageDir: string;
+    audit: (fields: AuditFields) => void;
+    secrets: SecretStore;
+    policy: ResolvedPolicy | undefined;
+    trustedCertificates?: readonly string[] | undefined;
+  }) {
+    this.#trusted = o.trustedCertificates ?? [];
     this.#config = o.config;
     this.#processStorageDir = o.processStorageDir;
     this.#audit = o.audit;
@@ -68,9 +81,18 @@ export class RuntimeEgress {
     this.#denyHosts = o.policy?.deny.hosts ?? [];
   }
 
-  /** Starts the gateway once; every later call gets the same one. */
+  /** Starts the gateway once (and the runtime's certificate authority); every later call gets the same one. */
   ready(): Promise<EgressGateway> {
-    this.#started ??= EgressGateway.start({
+    this.#started ??= this.#start();
+    return this.#started;
+  }
+
+  #start(): Promise<EgressGateway> {
+    const ca = createCertificateAuthority();
+    const file = path.join(this.#hostDir(), `egress-ca-${randomBytes(6).toString('hex')}.pem`);
+    ca.writeCertificate(file);
+    this.#authority = { ca, file };
+    return EgressGateway.start({
       listenHost: EgressGateway.randomLoopback(),
       socketPath: this.#socketPath(),
       connectTimeoutMs: this.#config.egress.connectTimeoutMs,
@@ -78,14 +100,38 @@ export class RuntimeEgress {
       denyHosts: this.#denyHosts,
       lookup: systemLookup,
       ownAddresses: () => this.#currentOwnAddresses(),
+      interception: this.#interception(ca),
     }).then((gateway) => (this.#gateway = gateway));
-    return this.#started;
   }
 
-  /** How tools reach the started gateway (what their command and argv name). */
+  /** TLS terminated toward the tool with a leaf of the runtime's own CA, for a host with an injection. */
+  #interception(ca: CertificateAuthority): Interception {
+    return {
+      intercept: async (tool, target, injection, moved, refused) => {
+        const abort = new AbortController();
+        const totals = { bytesUp: 0, bytesDown: 0 };
+        await interceptTls(tool, {
+          ...target,
+          leaf: ca.leafFor(target.host),
+          injection,
+          upstreamCa: [...this.#trusted],
+          onBytes: (up, down) => {
+            totals.bytesUp += up;
+            totals.bytesDown += down;
+            if (!moved(up + down)) abort.abort();
+          },
+          onRefused: refused,
+          signal: abort.signal,
+        });
+        return totals;
+      },
+    };
+  }
+
+  /** How tools reach the started gateway (what their command and argv name), and the CA file a tool with an injection trusts. */
   toolEgress(): ToolEgress | undefined {
     const gateway = this.#gateway;
-    return gateway ? { gateway: gateway.address } : undefined;
+    return gateway ? { gateway: gateway.address, ...(this.#authority ? { caFile: this.#authority.file } : {}) } : undefined;
   }
 
   /** Admits one launch: its proxy variables, and the budget its calls open. */
@@ -122,6 +168,11 @@ export class RuntimeEgress {
       // node:http and node:https in Deno follow the proxy variables only when told to.
       NODE_USE_ENV_PROXY: '1',
     };
+    // Only a tool with an injection trusts the runtime's CA (added to the default roots), for the hosts it injects into.
+    if (input.injections.length > 0 && this.#authority) {
+      env['DENO_CERT'] = this.#authority.file;
+      env['NODE_EXTRA_CA_CERTS'] = this.#authority.file;
+    }
     return {
       env,
       callStarted: () => budget.callStarted(),
@@ -135,13 +186,19 @@ export class RuntimeEgress {
   async close(): Promise<void> {
     const gateway = await this.#started?.catch(() => undefined);
     await gateway?.close();
+    if (this.#authority) rmSync(this.#authority.file, { force: true });
+  }
+
+  /** This host's process folder (swept with the host's other leftovers if it dies). */
+  #hostDir(): string {
+    const hostDir = hostStorageDir(this.#processStorageDir);
+    mkdirSync(hostDir, { recursive: true, mode: 0o700 });
+    return hostDir;
   }
 
   #socketPath(): string {
     const name = `egress-${randomBytes(6).toString('hex')}.sock`;
-    const hostDir = hostStorageDir(this.#processStorageDir);
-    mkdirSync(hostDir, { recursive: true, mode: 0o700 });
-    const inState = path.join(hostDir, name);
+    const inState = path.join(this.#hostDir(), name);
     return inState.length <= MAX_SOCKET_PATH ? inState : path.join(os.tmpdir(), `manasvi-${process.pid}-${name}`);
   }
 

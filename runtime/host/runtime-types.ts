@@ -32,6 +32,11 @@ export interface RuntimeOptions {
   onAudit?: AuditSink;
   /** Appends every audit record as a JSON line to this file. */
   auditFile?: string;
+  /**
+   * Certificate authorities (PEM) the egress gateway trusts, besides the system's roots,
+   * when it makes TLS itself: toward a host that has a secret injected (a private CA).
+   */
+  egressTrustedCertificates?: readonly string[];
 }
 
 /** Which enforcement layers are active. */

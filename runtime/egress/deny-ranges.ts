@@ -30,7 +30,7 @@ function fromBits(value: bigint, width: 32 | 128): string {
  * address comes back whole. Pure.
  *
  * @example
- * withoutAddress('127.0.0.0/30', '127.0.0.1'); // ['127.0.0.2/31', '127.0.0.0/32']
+ * withoutAddress('127.0.0.0/30', '127.0.0.1'); // ['127.0.0.0/32', '127.0.0.2/31']
  */
 export function withoutAddress(cidr: string, address: string): string[] {
   const block = parseCidr(cidr);

@@ -58,6 +58,8 @@ export class EgressGateway {
   readonly #tcp: net.Server;
   readonly #unix: net.Server;
   readonly #sockets = new Set<net.Socket>();
+  /** The tool-side connections each launch's credential was accepted on, ended by its `revoke`. */
+  readonly #held = new Map<EgressLaunch, Set<Duplex>>();
   #address: GatewayAddress | undefined;
 
   private constructor(o: GatewayOptions) {
@@ -122,7 +124,11 @@ export class EgressGateway {
     const { host, port } = this.address;
     return {
       proxyUrl: `http://${encodeURIComponent(user)}:${password}@${host}:${port}`,
-      revoke: () => this.#credentials.revoke(user),
+      revoke: () => {
+        this.#credentials.revoke(user);
+        for (const socket of this.#held.get(launch) ?? []) socket.destroy();
+        this.#held.delete(launch);
+      },
     };
   }
 
@@ -133,13 +139,23 @@ export class EgressGateway {
     rmSync(this.#o.socketPath, { force: true });
   }
 
-  #launchOf(req: http.IncomingMessage): EgressLaunch | undefined {
-    return this.#credentials.verify(req.headers['proxy-authorization']);
+  /** The launch a request's credential stands for; the connection it came on is then that launch's to end. */
+  #launchOf(req: http.IncomingMessage, socket: Duplex): EgressLaunch | undefined {
+    const launch = this.#credentials.verify(req.headers['proxy-authorization']);
+    if (!launch) return undefined;
+    let held = this.#held.get(launch);
+    if (!held) this.#held.set(launch, (held = new Set()));
+    if (!held.has(socket)) {
+      held.add(socket);
+      const kept = held;
+      socket.once('close', () => kept.delete(socket));
+    }
+    return launch;
   }
 
   /** A plain `http://` request in absolute form: judged, then forwarded to the vetted address. */
   async #onRequest(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const launch = this.#launchOf(req);
+    const launch = this.#launchOf(req, req.socket);
     if (!launch) {
       res.writeHead(407, { 'Proxy-Authenticate': 'Basic realm="manasvi-egress"', 'Content-Type': 'text/plain', Connection: 'close' }).end('this gateway needs its launch credential\n');
       return;
@@ -170,15 +186,16 @@ export class EgressGateway {
       res.writeHead(403, { 'Content-Type': 'text/plain; charset=utf-8' }).end(`${GATEWAY_REFUSAL}${reason}\n`);
       return;
     }
-    const totals = await forwardRequest(req, res, { address: judged.address, port, family: judged.family, path: `${url.pathname}${url.search}`, connectTimeoutMs: this.#o.connectTimeoutMs, moved: (n) => launch.budget.moved(n) });
+    const { unanswered, ...totals } = await forwardRequest(req, res, { address: judged.address, port, family: judged.family, path: `${url.pathname}${url.search}`, connectTimeoutMs: this.#o.connectTimeoutMs, moved: (n) => launch.budget.moved(n) });
     launch.budget.closed();
-    launch.record({ ...event, decision: 'allowed', rule: judged.rule.entry, address: judged.address, ...totals, durationMs: Date.now() - started });
+    const outcome = unanswered === undefined ? { decision: 'allowed' as const, rule: judged.rule.entry } : { decision: 'refused' as const, rule: unanswered };
+    launch.record({ ...event, ...outcome, address: judged.address, ...totals, durationMs: Date.now() - started });
   }
 
   /** CONNECT host:port: judged, then a byte tunnel to the vetted address (or TLS terminated for a host with an injection). */
   async #onConnect(req: http.IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     socket.on('error', () => socket.destroy());
-    const launch = this.#launchOf(req);
+    const launch = this.#launchOf(req, socket);
     if (!launch) return refuseRaw(socket, 407, 'this gateway needs its launch credential', 'Proxy-Authenticate: Basic realm="manasvi-egress"\r\n');
     const target = connectTarget(req.url);
     if (!target) return refuseRaw(socket, 400, 'CONNECT needs host:port');
@@ -207,8 +224,7 @@ export class EgressGateway {
       return refuseRaw(socket, 502, `the gateway could not reach ${target.host}:${target.port}: ${upstream.reason}`);
     }
     socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-    if (head.length > 0) upstream.socket.write(head);
-    const totals = await relayBytes(socket, upstream.socket, (n) => launch.budget.moved(n));
+    const totals = await relayBytes(socket, upstream.socket, (n) => launch.budget.moved(n), head);
     launch.budget.closed();
     launch.record({ ...event, decision: 'allowed', rule: judged.rule.entry, address: judged.address, ...totals });
   }
@@ -216,7 +232,7 @@ export class EgressGateway {
   /** A plain `ws://` upgrade in absolute form: judged, the request passed on, then bytes both ways. */
   async #onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     socket.on('error', () => socket.destroy());
-    const launch = this.#launchOf(req);
+    const launch = this.#launchOf(req, socket);
     if (!launch) return refuseRaw(socket, 407, 'this gateway needs its launch credential', 'Proxy-Authenticate: Basic realm="manasvi-egress"\r\n');
     let url: URL | undefined;
     try {
@@ -245,8 +261,7 @@ export class EgressGateway {
       return refuseRaw(socket, 502, `the gateway could not reach ${url.hostname}:${port}: ${upstream.reason}`);
     }
     upstream.socket.write(plainUpgradeHead(req, `${url.pathname}${url.search}`));
-    if (head.length > 0) upstream.socket.write(head);
-    const totals = await relayBytes(socket, upstream.socket, (n) => launch.budget.moved(n));
+    const totals = await relayBytes(socket, upstream.socket, (n) => launch.budget.moved(n), head);
     launch.budget.closed();
     launch.record({ ...event, decision: 'allowed', rule: judged.rule.entry, address: judged.address, ...totals });
   }

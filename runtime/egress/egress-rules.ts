@@ -37,7 +37,9 @@ export function normaliseHost(host: string): string {
 export function egressRule(entry: string, named: boolean): EgressRule {
   const { host, port } = parseNetworkHost(entry);
   const wildcard = host.startsWith('*.');
-  const bare = normaliseHost(wildcard ? host.slice(2) : host);
+  // A wildcard's domain is a name suffix: read as an address ("1.2.3" is 1.2.0.3) it would
+  // cover names that do not end in the domain granted.
+  const bare = wildcard ? host.slice(2).toLowerCase().replace(/\.$/, '') : normaliseHost(host);
   return { entry, host: bare, port: port === null ? null : Number(port), wildcard, address: !wildcard && isIP(bare) !== 0, named: named && !wildcard };
 }
 

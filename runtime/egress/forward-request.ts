@@ -15,16 +15,21 @@ export interface ForwardTarget {
 /**
  * Forwards one plain request to the vetted address (the `Host` header as the tool sent it)
  * and streams the answer back. Resolves with the bytes each way and the upstream's status
- * once the answer is sent or the exchange broke (502 when no answer started).
+ * once the answer is sent or the exchange broke (502 when no answer started, and
+ * `unanswered` says why, so the gateway records it as refused like a CONNECT it could not open).
  */
-export function forwardRequest(req: http.IncomingMessage, res: http.ServerResponse, target: ForwardTarget): Promise<{ bytesUp: number; bytesDown: number; status?: number }> {
+export function forwardRequest(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  target: ForwardTarget,
+): Promise<{ bytesUp: number; bytesDown: number; status?: number; unanswered?: string }> {
   const totals = { bytesUp: 0, bytesDown: 0 };
   return new Promise((resolve) => {
     let done = false;
-    const finish = (status?: number) => {
+    const finish = (status?: number, unanswered?: string) => {
       if (done) return;
       done = true;
-      resolve({ ...totals, ...(status === undefined ? {} : { status }) });
+      resolve({ ...totals, ...(status === undefined ? {} : { status }), ...(unanswered === undefined ? {} : { unanswered }) });
     };
     const upstream = http.request({
       host: target.address,
@@ -38,12 +43,13 @@ export function forwardRequest(req: http.IncomingMessage, res: http.ServerRespon
     });
     const broke = (why: string) => {
       upstream.destroy();
-      if (!res.headersSent) res.writeHead(502, { 'Content-Type': 'text/plain; charset=utf-8' }).end(`the gateway could not complete the request: ${why}\n`);
+      const answered = res.headersSent;
+      if (!answered) res.writeHead(502, { 'Content-Type': 'text/plain; charset=utf-8' }).end(`the gateway could not complete the request: ${why}\n`);
       else res.destroy();
-      finish();
+      finish(undefined, answered ? undefined : why);
     };
     upstream.on('timeout', () => broke(`no answer within ${target.connectTimeoutMs} ms`));
-    upstream.on('error', (error: NodeJS.ErrnoException) => broke(error.code ?? error.message));
+    upstream.on('error', (error: NodeJS.ErrnoException) => broke(`upstream unreachable: ${error.code ?? error.message}`));
     req.on('data', (chunk: Buffer) => {
       totals.bytesUp += chunk.length;
       if (!target.moved(chunk.length)) broke('the call passed its egress byte limit');

@@ -2,6 +2,15 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 const digest = (secret: string) => createHash('sha256').update(secret).digest();
 
+/** A user name as the client may have sent it percent-encoded; null when the encoding is malformed. */
+function decodeUser(text: string): string | null {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return null;
+  }
+}
+
 /**
  * The per-launch credentials the gateway accepts: a user name (the launch id) and a random
  * password, sent by the tool's HTTP client as `Proxy-Authorization: Basic …` (the proxy
@@ -29,7 +38,9 @@ export class GatewayCredentials<T> {
     const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     if (colon === -1) return undefined;
-    const entry = this.#byUser.get(decodeURIComponent(decoded.slice(0, colon)));
+    // A tool writes this header itself: a malformed escape is a wrong credential, never a throw.
+    const user = decodeUser(decoded.slice(0, colon));
+    const entry = user === null ? undefined : this.#byUser.get(user);
     if (!entry) return undefined;
     return timingSafeEqual(entry.digest, digest(decoded.slice(colon + 1))) ? entry.value : undefined;
   }

@@ -10,9 +10,11 @@ export interface RelayTotals {
 /**
  * Copies bytes both ways between the tool's side and the upstream until either closes,
  * counting each chunk against the process's budget (`moved` false ends the relay at once).
- * Resolves once both sides are destroyed.
+ * `head` is what the tool sent right behind its request head (the HTTP server hands it
+ * over apart): passed on first and counted like any other chunk, so it cannot slip past
+ * the budget. Resolves once both sides are destroyed.
  */
-export function relayBytes(tool: Duplex, upstream: Duplex, moved: (bytes: number) => boolean): Promise<RelayTotals> {
+export function relayBytes(tool: Duplex, upstream: Duplex, moved: (bytes: number) => boolean, head: Buffer = Buffer.alloc(0)): Promise<RelayTotals> {
   const started = Date.now();
   const totals = { bytesUp: 0, bytesDown: 0 };
   return new Promise((resolve) => {
@@ -24,6 +26,11 @@ export function relayBytes(tool: Duplex, upstream: Duplex, moved: (bytes: number
       upstream.destroy();
       resolve({ ...totals, durationMs: Date.now() - started });
     };
+    if (head.length > 0) {
+      totals.bytesUp += head.length;
+      if (moved(head.length)) upstream.write(head);
+      else finish();
+    }
     tool.on('data', (chunk: Buffer) => {
       totals.bytesUp += chunk.length;
       if (!moved(chunk.length)) finish();

@@ -56,7 +56,7 @@ export function hostAddress(entry: string): string {
  * written and then resolves it, and inet_aton accepts IPv4 in other spellings ("127.1",
  * "2130706433", "0x7f000001", "0177.0.0.1"), so judging the text alone would let loopback
  * or metadata pass as a public name. The WHATWG URL parser reads IPv4 the way inet_aton
- * does; IPv4-mapped IPv6 becomes its IPv4 part. Names stay names.
+ * does; IPv4-mapped IPv6 becomes its IPv4 part, other IPv6 its compressed form. Names stay names.
  */
 export function canonicalAddress(entry: string): string {
   const address = hostAddress(entry);
@@ -77,7 +77,9 @@ export function canonicalAddress(entry: string): string {
     const low = parseInt(mapped[2]!, 16);
     return [high >> 8, high & 0xff, low >> 8, low & 0xff].join('.');
   }
-  return address;
+  // Any other IPv6 in its one compressed lower-case spelling, so "[2001:db8:0::1]" is the
+  // address a deny entry "[2001:db8::1]" names.
+  return parsed.startsWith('[') ? parsed.slice(1, -1) : address;
 }
 
 /**

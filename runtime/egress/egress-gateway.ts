@@ -65,9 +65,11 @@ export class EgressGateway {
   private constructor(o: GatewayOptions) {
     this.#o = o;
     this.#http = http.createServer({ maxHeaderSize: MAX_HEAD_BYTES, requestTimeout: 0 });
-    this.#http.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => void this.#onRequest(req, res));
-    this.#http.on('connect', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => void this.#onConnect(req, socket, head));
-    this.#http.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => void this.#onUpgrade(req, socket, head));
+    // A handler that throws must cost one connection, never the host (an unhandled rejection ends Node).
+    const guarded = (work: Promise<void>, socket: Duplex) => void work.catch(() => socket.destroy());
+    this.#http.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => guarded(this.#onRequest(req, res), req.socket));
+    this.#http.on('connect', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => guarded(this.#onConnect(req, socket, head), socket));
+    this.#http.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => guarded(this.#onUpgrade(req, socket, head), socket));
     this.#http.on('clientError', (_error: Error, socket: Duplex) => socket.destroy());
     const accept = (socket: net.Socket) => {
       this.#sockets.add(socket);

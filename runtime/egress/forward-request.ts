@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { endToEndHeaders } from './upstream.ts';
+import { endToEndPairs } from './upstream.ts';
 
 export interface ForwardTarget {
   address: string;
@@ -37,7 +37,7 @@ export function forwardRequest(
       family: target.family,
       method: req.method,
       path: target.path || '/',
-      headers: endToEndHeaders(req).flat(),
+      headers: endToEndPairs(req).flat(),
       setHost: false,
       timeout: target.connectTimeoutMs,
     });
@@ -56,7 +56,7 @@ export function forwardRequest(
     });
     req.pipe(upstream);
     upstream.on('response', (answer) => {
-      const headers = endToEndHeaders(answer).flat();
+      const headers = endToEndPairs(answer).flat();
       res.writeHead(answer.statusCode ?? 502, answer.statusMessage, headers);
       answer.on('data', (chunk: Buffer) => {
         totals.bytesDown += chunk.length;

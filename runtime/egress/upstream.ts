@@ -1,32 +1,25 @@
 import type http from 'node:http';
 import net from 'node:net';
+import { endToEndHeaders } from './forward-headers.ts';
 
-/** Headers that belong to one hop (RFC 9110 §7.6.1) or to the gateway itself: never passed on. */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authorization', 'proxy-authenticate', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'x-manasvi-dns']);
-
-/** The request's headers as raw pairs, without hop-by-hop ones (and those its Connection header names). */
-export function endToEndHeaders(req: http.IncomingMessage, keepUpgrade = false): [string, string][] {
-  const named = new Set(
-    String(req.headers.connection ?? '')
-      .split(',')
-      .map((name) => name.trim().toLowerCase())
-      .filter(Boolean),
-  );
-  const pairs: [string, string][] = [];
-  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
-    const name = req.rawHeaders[i]!;
-    const lower = name.toLowerCase();
-    const upgradeHeader = keepUpgrade && (lower === 'upgrade' || lower === 'connection');
-    if (!upgradeHeader && (HOP_BY_HOP.has(lower) || named.has(lower))) continue;
-    if (lower.startsWith('proxy-')) continue;
-    pairs.push([name, req.rawHeaders[i + 1]!]);
-  }
+/**
+ * The request's headers as raw pairs for the upstream: the end-to-end ones (see
+ * forward-headers.ts), never a `Proxy-*` one or the bridge's DNS marker; `transfer-encoding:
+ * chunked` again when the tool's body was chunked, and for an upgrade its `Connection` and
+ * `Upgrade` again (they are what the upgrade is).
+ */
+export function endToEndPairs(message: http.IncomingMessage, upgrade = false): [string, string][] {
+  const pairs = [...endToEndHeaders(message.rawHeaders, new Set(['x-manasvi-dns'])).values()]
+    .filter(({ name }) => !name.toLowerCase().startsWith('proxy-'))
+    .flatMap(({ name, values }) => values.map((value): [string, string] => [name, value]));
+  if (message.headers['transfer-encoding'] !== undefined) pairs.push(['Transfer-Encoding', 'chunked']);
+  if (upgrade && message.headers.upgrade !== undefined) pairs.unshift(['Connection', 'Upgrade'], ['Upgrade', message.headers.upgrade]);
   return pairs;
 }
 
 /** The head of a plain upgrade request (WebSocket), in origin form, as the upstream must see it. */
 export function plainUpgradeHead(req: http.IncomingMessage, path: string): string {
-  const lines = endToEndHeaders(req, true).map(([name, value]) => `${name}: ${value}`);
+  const lines = endToEndPairs(req, true).map(([name, value]) => `${name}: ${value}`);
   return `${req.method} ${path || '/'} HTTP/1.1\r\n${lines.join('\r\n')}\r\n\r\n`;
 }
 

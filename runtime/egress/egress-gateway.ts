@@ -60,6 +60,8 @@ export class EgressGateway {
   readonly #sockets = new Set<net.Socket>();
   /** The tool-side connections each launch's credential was accepted on, ended by its `revoke`. */
   readonly #held = new Map<EgressLaunch, Set<Duplex>>();
+  /** Each launch's own pool of upstream connections for plain requests: never shared between launches. */
+  readonly #agents = new Map<EgressLaunch, http.Agent>();
   #address: GatewayAddress | undefined;
 
   private constructor(o: GatewayOptions) {
@@ -130,6 +132,8 @@ export class EgressGateway {
         this.#credentials.revoke(user);
         for (const socket of this.#held.get(launch) ?? []) socket.destroy();
         this.#held.delete(launch);
+        this.#agents.get(launch)?.destroy();
+        this.#agents.delete(launch);
       },
     };
   }
@@ -137,8 +141,20 @@ export class EgressGateway {
   /** Stops listening and ends every connection. */
   async close(): Promise<void> {
     for (const socket of this.#sockets) socket.destroy();
+    for (const agent of this.#agents.values()) agent.destroy();
+    this.#agents.clear();
     await Promise.all([this.#tcp, this.#unix].map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
-    rmSync(this.#o.socketPath, { force: true });
+    try {
+      rmSync(this.#o.socketPath, { force: true });
+    } catch {
+      // Its folder is gone or replaced: nothing of ours is left to remove.
+    }
+  }
+
+  #agentOf(launch: EgressLaunch): http.Agent {
+    let agent = this.#agents.get(launch);
+    if (!agent) this.#agents.set(launch, (agent = new http.Agent({ keepAlive: true, maxSockets: 64 })));
+    return agent;
   }
 
   /** The launch a request's credential stands for; the connection it came on is then that launch's to end. */
@@ -188,7 +204,7 @@ export class EgressGateway {
       res.writeHead(403, { 'Content-Type': 'text/plain; charset=utf-8' }).end(`${GATEWAY_REFUSAL}${reason}\n`);
       return;
     }
-    const { unanswered, ...totals } = await forwardRequest(req, res, { address: judged.address, port, family: judged.family, path: `${url.pathname}${url.search}`, connectTimeoutMs: this.#o.connectTimeoutMs, moved: (n) => launch.budget.moved(n) });
+    const { unanswered, ...totals } = await forwardRequest(req, res, { address: judged.address, port, family: judged.family, path: `${url.pathname}${url.search}`, connectTimeoutMs: this.#o.connectTimeoutMs, agent: this.#agentOf(launch), moved: (n) => launch.budget.moved(n) });
     launch.budget.closed();
     const outcome = unanswered === undefined ? { decision: 'allowed' as const, rule: judged.rule.entry } : { decision: 'refused' as const, rule: unanswered };
     launch.record({ ...event, ...outcome, address: judged.address, ...totals, durationMs: Date.now() - started });

@@ -8,6 +8,8 @@ export interface ForwardTarget {
   /** Path and query, origin form. */
   path: string;
   connectTimeoutMs: number;
+  /** The launch's own pool of upstream connections (never shared with another launch). */
+  agent: http.Agent;
   /** Counts bytes against the budget; false ends the exchange. */
   moved(bytes: number): boolean;
 }
@@ -39,6 +41,7 @@ export function forwardRequest(
       path: target.path || '/',
       headers: endToEndPairs(req).flat(),
       setHost: false,
+      agent: target.agent,
       timeout: target.connectTimeoutMs,
     });
     const broke = (why: string) => {

@@ -186,7 +186,11 @@ export class RuntimeEgress {
   async close(): Promise<void> {
     const gateway = await this.#started?.catch(() => undefined);
     await gateway?.close();
-    if (this.#authority) rmSync(this.#authority.file, { force: true });
+    try {
+      if (this.#authority) rmSync(this.#authority.file, { force: true });
+    } catch {
+      // Its folder is gone or replaced: nothing of ours is left to remove.
+    }
   }
 
   /** This host's process folder (swept with the host's other leftovers if it dies). */

@@ -59,7 +59,7 @@ export function planToolLaunch(
     if (given.includes(layer)) continue;
     // The gateway is the host's own: a tool without network grants has nothing to route through it.
     if (layer === 'egressGateway' && input.grants.network.length === 0) continue;
-    const reason = layer === 'denoPermissions' ? "Deno's permission flags are stripped for this measurement" : unavailableReason(layers, layer);
+    const reason = layer === 'denoPermissions' ? "Deno's permission flags are stripped for this measurement" : unavailableReason(layers, layer, input.grants.network.length > 0);
     throw new PluginRuntimeError(
       'layer_unavailable',
       `${requiredBy} requires the ${layer} layer, which this host cannot give ${input.plugin}/${input.tool}: ${reason}`,

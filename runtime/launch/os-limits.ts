@@ -217,8 +217,8 @@ export function toolLayers(layers: OsLayers, grants: { network: readonly string[
   return names;
 }
 
-/** Why this host gives no tool the layer: for `layer_unavailable` and `doctor`. */
-export function unavailableReason(layers: OsLayers, layer: LayerName): string {
+/** Why this host gives no tool (or no tool with network grants, `networked`) the layer: for `layer_unavailable` and `doctor`. */
+export function unavailableReason(layers: OsLayers, layer: LayerName, networked = false): string {
   const sandbox = layers.sandbox.available ? '' : `${layers.sandbox.reason}${layers.sandbox.remedy ? ` (to enable: ${layers.sandbox.remedy})` : ''}`;
   switch (layer) {
     case 'osLimits':
@@ -226,7 +226,7 @@ export function unavailableReason(layers: OsLayers, layer: LayerName): string {
     case 'dieWithHost':
       return `neither setpriv (util-linux) nor the sandbox is available: ${sandbox}`;
     case 'networkNamespace':
-      return layers.unshare
+      return networked
         ? `a tool with network grants gets a namespace of its own only under the sandbox (its bridge to the egress gateway), which is unavailable: ${sandbox}`
         : `unshare (util-linux) cannot create namespaces here and the sandbox is unavailable: ${sandbox}`;
     case 'mountNamespace':

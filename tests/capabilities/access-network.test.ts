@@ -84,6 +84,7 @@ t.test('another port of the same host is blocked however the plugin tries', asyn
   const bridged = plugin.tools.find((tool) => tool.name === 'probe_wide')!.network.namespace === 'bridged';
   for (const [what, args] of attempts) {
     const before = serverB.connections;
+    const requestsBefore = serverB.requests.length;
     if (bridged && (args.kind === 'tcp' || args.kind === 'node-net')) {
       t.equal((await probe('probe_wide', args)).reached, false, `${what} past the gateway, from the tool's own namespace: not reached`);
       t.equal(serverB.connections, before, `${what} reached nothing from the bridged namespace`);
@@ -92,7 +93,8 @@ t.test('another port of the same host is blocked however the plugin tries', asyn
     const result = await probe('probe_wide', args);
     if (what !== 'WebSocket') t.equal(result.reached, true, `${what} reaches B when granted (${result.message ?? ''})`);
     // The server may accept a moment after the plugin's connect returns.
-    t.ok(await waitFor(`${what}'s connection to B`, () => serverB.connections > before), `${what} opened a connection to B when granted`);
+    // Through the egress gateway a request may ride a connection the gateway already holds to B.
+    t.ok(await waitFor(`${what}'s connection to B`, () => serverB.connections > before || serverB.requests.length > requestsBefore), `${what} reached B when granted`);
   }
 });
 

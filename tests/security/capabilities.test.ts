@@ -181,21 +181,24 @@ t.test('granted capabilities work, and only as granted', async (t) => {
 t.test('HTTP_PROXY in the host environment does not reach the plugin', async (t) => {
   const before = granted.requests.length;
   t.same(await attempt(allowed, { action: 'fetch', target: `${granted.url}direct` }), { allowed: true, value: 'granted server says hi' });
-  t.same(granted.requests.slice(before), ['GET /direct'], 'the granted server was reached directly');
+  t.same(granted.requests.slice(before), ['GET /direct'], "the granted server was reached (through the runtime's own egress gateway, not the host's proxy)");
   t.equal(proxy.requests.length, 0, 'the proxy received nothing');
   t.match(await attempt(allowed, { action: 'env', target: 'HTTP_PROXY' }), NOT_CAPABLE, 'the plugin cannot read HTTP_PROXY');
 
   const { launchId } = host.audit.last({ type: 'launch', plugin: 'probe-granted', tool: 'attempt' })!;
   const environment = processEnvironment(host.audit.launch(launchId!).pid);
-  for (const key of Object.keys(HOST_ENV)) t.notOk(key in environment, `${key} is not in the process environment`);
+  for (const [key, value] of Object.entries(HOST_ENV)) t.not(environment[key], value, `the host's ${key} is not in the process environment`);
+  // A networked tool's proxy is the runtime's gateway, with a credential of this launch.
+  t.match(environment['HTTP_PROXY'], new RegExp(`^http://${launchId}:[A-Za-z0-9_-]{43}@127\\.`), 'HTTP_PROXY is the egress gateway, with this launch’s credential');
+  t.equal(environment['HTTPS_PROXY'], environment['HTTP_PROXY']);
   // Under tap, its process-info hook wraps child_process.spawn in this test process and adds
   // its own variables to every child: they come from the harness, not the runtime (run this
   // file with plain `npx tsx` and the set is exact without the filter).
   const harness = (key: string) => key === 'NODE_OPTIONS' || key.startsWith('_TAPJS_PROCESSINFO_');
   t.same(
     Object.keys(environment).filter((key) => !harness(key)).sort(),
-    ['DENO_DIR', 'DENO_NO_UPDATE_CHECK', 'MANASVI_LAUNCH_TOKEN', 'NO_COLOR'],
-    'the process started with the scrubbed environment only',
+    ['DENO_DIR', 'DENO_NO_UPDATE_CHECK', 'HTTPS_PROXY', 'HTTP_PROXY', 'MANASVI_LAUNCH_TOKEN', 'NODE_USE_ENV_PROXY', 'NO_COLOR'],
+    'the process started with the scrubbed environment and the gateway’s proxy variables only',
   );
 });
 

@@ -33,8 +33,11 @@ const basePermissions = host.runtime.config.deno.baseFlags.filter(isPermissionFl
 const permissionsOf = (argv: readonly string[]) => argv.filter(isPermissionFlag).sort();
 const argvOf = (tool: string) => plugin.tools.find((prepared) => prepared.name === tool)!.argv;
 
+const gateway = plugin.tools.find((prepared) => prepared.name === 'alpha')!.network.gateway!.replace('http://', '');
+const alphaDenied = argvOf('alpha').find((arg) => arg.startsWith('--deny-net='))!;
 const EXPECTED: Record<string, string[]> = {
-  alpha: [`--allow-net=${server.hostPort}`, `--allow-read=${dirA}`, '--deny-write'],
+  // A networked tool also names the egress gateway, and denies every special range but it and its grants.
+  alpha: [`--allow-net=${server.hostPort},${gateway}`, alphaDenied, `--allow-read=${dirA}`, '--deny-write'],
   beta: ['--deny-net', `--allow-read=${dirB}`, '--deny-write'],
   bare: ['--deny-net', '--deny-read', '--deny-write'],
 };

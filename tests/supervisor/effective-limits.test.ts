@@ -15,6 +15,11 @@ t.test("without a policy entry the limits are deno-launch.json's", async (t) => 
     maxProcesses: config.calls.maxProcesses,
     defaultTimeoutMs: config.calls.defaultTimeoutMs,
     idleMs: config.toolProcess.idleMs,
+    egress: {
+      connectionsPerCall: config.egress.connectionsPerCall,
+      bytesPerCall: config.egress.bytesPerCall,
+      concurrentConnections: config.egress.concurrentConnections,
+    },
   });
   t.same(effectiveLimits(config, {}), effectiveLimits(config));
 });
@@ -32,7 +37,8 @@ t.test('every overridable number can be set', async (t) => {
   const overrides = {
     heapMb: 1, rssMb: 2, cpuSeconds: 3, fileSizeMb: 4, maxConcurrent: 5, maxQueued: 6, maxProcesses: 7, defaultTimeoutMs: 8, idleMs: 9,
   };
-  t.same(effectiveLimits(config, overrides), overrides);
+  const egress = { egressConnectionsPerCall: 10, egressBytesPerCall: 11, egressConcurrentConnections: 12 };
+  t.same(effectiveLimits(config, { ...overrides, ...egress }), { ...overrides, egress: { connectionsPerCall: 10, bytesPerCall: 11, concurrentConnections: 12 } });
 });
 
 t.test('a policy default timeout never passes the absolute cap', async (t) => {

@@ -146,6 +146,13 @@ export const ESCAPES: readonly Escape[] = [
     escaped: got('loopback says hi'),
   },
   {
+    name: 'GET an ungranted loopback port with node:http, tool with a network grant (through the proxy it is given)',
+    tool: 'networked',
+    layer: 'egressGateway',
+    args: ({ workspace }) => ({ action: 'node-http', target: workspace.tcpHostPort }),
+    escaped: got('loopback says hi'),
+  },
+  {
     name: 'connect to an ungranted loopback port past the proxy, tool with a network grant',
     tool: 'networked',
     layer: 'networkNamespace',

@@ -3,11 +3,11 @@ import { chmodSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
-import { parseNetworkHost } from '../scopes/network-scope.ts';
 import type { EgressEvent, EgressLaunch } from './egress-launch.ts';
 import { GatewayCredentials } from './gateway-credentials.ts';
-import { judgeDestination } from './judge-destination.ts';
+import { type Judgement, judgeDestination } from './judge-destination.ts';
 import { relayBytes } from './relay-bytes.ts';
+import { absoluteTarget, connectTarget } from './proxy-targets.ts';
 import { forwardRequest } from './forward-request.ts';
 import { openUpstream, plainUpgradeHead } from './upstream.ts';
 import type { VetContext } from './vet-address.ts';
@@ -34,13 +34,13 @@ export interface GatewayAddress {
 
 const MAX_HEAD_BYTES = 16 * 1024;
 
-/** `host:port` of a CONNECT, or null when it is not one. */
-function connectTarget(authority: string | undefined): { host: string; port: number } | null {
-  if (!authority) return null;
-  const { host, port } = parseNetworkHost(authority);
-  const n = Number(port);
-  return host && Number.isInteger(n) && n >= 1 && n <= 65535 ? { host, port: n } : null;
-}
+const PROXY_AUTHENTICATE = 'Basic realm="manasvi-egress"';
+const NO_CREDENTIAL = 'this gateway needs its launch credential';
+
+/** What every record of one connection shares. */
+type TargetEvent = Pick<EgressEvent, 'kind' | 'host' | 'port'>;
+/** A destination the gateway will dial. */
+type Admitted = Extract<Judgement, { ok: true }>;
 
 /**
  * The host's egress gateway: the only way a tool with network grants reaches the network.
@@ -175,36 +175,24 @@ export class EgressGateway {
   async #onRequest(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const launch = this.#launchOf(req, req.socket);
     if (!launch) {
-      res.writeHead(407, { 'Proxy-Authenticate': 'Basic realm="manasvi-egress"', 'Content-Type': 'text/plain', Connection: 'close' }).end('this gateway needs its launch credential\n');
+      res.writeHead(407, { 'Proxy-Authenticate': PROXY_AUTHENTICATE, 'Content-Type': 'text/plain', Connection: 'close' }).end(`${NO_CREDENTIAL}\n`);
       return;
     }
-    let url: URL;
-    try {
-      url = new URL(req.url ?? '');
-    } catch {
-      url = new URL('invalid:');
-    }
-    if (url.protocol !== 'http:') {
+    const target = absoluteTarget(req.url, ['http:']);
+    if (!target) {
       res.writeHead(400, { 'Content-Type': 'text/plain' }).end('only http:// requests in absolute form, or CONNECT\n');
       return;
     }
-    const port = url.port ? Number(url.port) : 80;
     const started = Date.now();
-    const judged = await judgeDestination(launch, url.hostname, port, this.#o);
-    const event = { kind: 'http' as const, host: url.hostname, port };
-    if (!judged.ok) {
-      launch.record({ ...event, decision: 'refused', rule: judged.reason, ...(judged.address ? { address: judged.address } : {}) });
-      res.writeHead(403, { 'Content-Type': 'text/plain; charset=utf-8' }).end(`${GATEWAY_REFUSAL}${judged.reason}\n`);
+    const event = { kind: 'http' as const, host: target.host, port: target.port };
+    const admitted = await this.#admit(launch, event, true);
+    if (!admitted.ok) {
+      res.writeHead(403, { 'Content-Type': 'text/plain; charset=utf-8' }).end(`${admitted.reason}\n`);
       return;
     }
-    if (injectionFor(launch, url.hostname, port)) {
-      launch.budget.closed();
-      const reason = `${url.hostname}:${port} has a secret injected at egress: only HTTPS may carry it`;
-      launch.record({ ...event, decision: 'refused', rule: reason, address: judged.address });
-      res.writeHead(403, { 'Content-Type': 'text/plain; charset=utf-8' }).end(`${GATEWAY_REFUSAL}${reason}\n`);
-      return;
-    }
-    const { unanswered, ...totals } = await forwardRequest(req, res, { address: judged.address, port, family: judged.family, path: `${url.pathname}${url.search}`, connectTimeoutMs: this.#o.connectTimeoutMs, agent: this.#agentOf(launch), moved: (n) => launch.budget.moved(n) });
+    const { judged } = admitted;
+    const forwarding = { address: judged.address, port: target.port, family: judged.family, path: target.path, connectTimeoutMs: this.#o.connectTimeoutMs };
+    const { unanswered, ...totals } = await forwardRequest(req, res, { ...forwarding, agent: this.#agentOf(launch), moved: (n) => launch.budget.moved(n) });
     launch.budget.closed();
     const outcome = unanswered === undefined ? { decision: 'allowed' as const, rule: judged.rule.entry } : { decision: 'refused' as const, rule: unanswered };
     launch.record({ ...event, ...outcome, address: judged.address, ...totals, durationMs: Date.now() - started });
@@ -214,71 +202,68 @@ export class EgressGateway {
   async #onConnect(req: http.IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     socket.on('error', () => socket.destroy());
     const launch = this.#launchOf(req, socket);
-    if (!launch) return refuseRaw(socket, 407, 'this gateway needs its launch credential', 'Proxy-Authenticate: Basic realm="manasvi-egress"\r\n');
+    if (!launch) return refuseRaw(socket, 407, NO_CREDENTIAL, `Proxy-Authenticate: ${PROXY_AUTHENTICATE}\r\n`);
     const target = connectTarget(req.url);
     if (!target) return refuseRaw(socket, 400, 'CONNECT needs host:port');
     const dns = req.headers['x-manasvi-dns'];
     if (dns !== undefined) {
-      launch.record({ kind: 'dns', host: target.host, port: target.port, decision: 'refused', rule: `DNS is closed inside the tool's network namespace (query type ${String(dns).slice(0, 8)}): names are resolved by the gateway only` });
+      const rule = `DNS is closed inside the tool's network namespace (query type ${String(dns).slice(0, 8)}): names are resolved by the gateway only`;
+      launch.record({ kind: 'dns', host: target.host, port: target.port, decision: 'refused', rule });
       return refuseRaw(socket, 403, 'DNS is closed');
     }
-    const event: Pick<EgressEvent, 'kind' | 'host' | 'port'> = { kind: 'connect', ...target };
-    const judged = await judgeDestination(launch, target.host, target.port, this.#o);
-    if (!judged.ok) {
-      launch.record({ ...event, decision: 'refused', rule: judged.reason, ...(judged.address ? { address: judged.address } : {}) });
-      return refuseRaw(socket, 403, `${GATEWAY_REFUSAL}${judged.reason}`);
-    }
+    const event = { kind: 'connect' as const, ...target };
+    const admitted = await this.#admit(launch, event, false);
+    if (!admitted.ok) return refuseRaw(socket, 403, admitted.reason);
+    const { judged } = admitted;
     const injection = injectionFor(launch, target.host, target.port);
-    if (injection) {
-      const outcome = await interceptForInjection(this.#o.interception, launch, injection, socket, head, { ...target, address: judged.address });
-      launch.budget.closed();
-      launch.record({ ...event, decision: outcome.refused ? 'refused' : 'allowed', rule: outcome.refused ?? judged.rule.entry, address: judged.address, bytesUp: outcome.bytesUp, bytesDown: outcome.bytesDown, durationMs: outcome.durationMs, injected: injection.name });
-      return;
-    }
-    const upstream = await openUpstream(judged.address, target.port, judged.family, this.#o.connectTimeoutMs);
-    if (!upstream.ok) {
-      launch.budget.closed();
-      launch.record({ ...event, decision: 'refused', rule: `upstream unreachable: ${upstream.reason}`, address: judged.address });
-      return refuseRaw(socket, 502, `the gateway could not reach ${target.host}:${target.port}: ${upstream.reason}`);
-    }
-    socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-    const totals = await relayBytes(socket, upstream.socket, (n) => launch.budget.moved(n), head);
+    if (!injection) return this.#tunnel(launch, event, judged, socket, head, () => void socket.write('HTTP/1.1 200 Connection Established\r\n\r\n'));
+    const outcome = await interceptForInjection(this.#o.interception, launch, injection, socket, head, { ...target, address: judged.address });
     launch.budget.closed();
-    launch.record({ ...event, decision: 'allowed', rule: judged.rule.entry, address: judged.address, ...totals });
+    const { refused, ...totals } = outcome;
+    launch.record({ ...event, decision: refused ? 'refused' : 'allowed', rule: refused ?? judged.rule.entry, address: judged.address, ...totals, injected: injection.name });
   }
 
   /** A plain `ws://` upgrade in absolute form: judged, the request passed on, then bytes both ways. */
   async #onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     socket.on('error', () => socket.destroy());
     const launch = this.#launchOf(req, socket);
-    if (!launch) return refuseRaw(socket, 407, 'this gateway needs its launch credential', 'Proxy-Authenticate: Basic realm="manasvi-egress"\r\n');
-    let url: URL | undefined;
-    try {
-      url = new URL(req.url ?? '');
-    } catch {
-      url = undefined;
-    }
-    if (!url || (url.protocol !== 'http:' && url.protocol !== 'ws:')) return refuseRaw(socket, 400, 'only ws:// or http:// upgrades in absolute form');
-    const port = url.port ? Number(url.port) : 80;
-    const event = { kind: 'websocket' as const, host: url.hostname, port };
-    const judged = await judgeDestination(launch, url.hostname, port, this.#o);
+    if (!launch) return refuseRaw(socket, 407, NO_CREDENTIAL, `Proxy-Authenticate: ${PROXY_AUTHENTICATE}\r\n`);
+    const target = absoluteTarget(req.url, ['http:', 'ws:']);
+    if (!target) return refuseRaw(socket, 400, 'only ws:// or http:// upgrades in absolute form');
+    const event = { kind: 'websocket' as const, host: target.host, port: target.port };
+    const admitted = await this.#admit(launch, event, true);
+    if (!admitted.ok) return refuseRaw(socket, 403, admitted.reason);
+    return this.#tunnel(launch, event, admitted.judged, socket, head, (upstream) => void upstream.write(plainUpgradeHead(req, target.path)));
+  }
+
+  /**
+   * Judges a destination; a refusal is recorded and returned as the text the tool is told.
+   * `plainOnly`: this path carries no TLS, so a host with a secret injected is refused.
+   */
+  async #admit(launch: EgressLaunch, event: TargetEvent, plainOnly: boolean): Promise<{ ok: true; judged: Admitted } | { ok: false; reason: string }> {
+    const judged = await judgeDestination(launch, event.host, event.port, this.#o);
     if (!judged.ok) {
       launch.record({ ...event, decision: 'refused', rule: judged.reason, ...(judged.address ? { address: judged.address } : {}) });
-      return refuseRaw(socket, 403, `${GATEWAY_REFUSAL}${judged.reason}`);
+      return { ok: false, reason: `${GATEWAY_REFUSAL}${judged.reason}` };
     }
-    if (injectionFor(launch, url.hostname, port)) {
+    if (plainOnly && injectionFor(launch, event.host, event.port)) {
       launch.budget.closed();
-      const reason = `${url.hostname}:${port} has a secret injected at egress: only HTTPS may carry it`;
+      const reason = `${event.host}:${event.port} has a secret injected at egress: only HTTPS may carry it`;
       launch.record({ ...event, decision: 'refused', rule: reason, address: judged.address });
-      return refuseRaw(socket, 403, `${GATEWAY_REFUSAL}${reason}`);
+      return { ok: false, reason: `${GATEWAY_REFUSAL}${reason}` };
     }
-    const upstream = await openUpstream(judged.address, port, judged.family, this.#o.connectTimeoutMs);
+    return { ok: true, judged };
+  }
+
+  /** Dials the vetted address, lets `begin` open the exchange, then relays bytes both ways until either side closes. */
+  async #tunnel(launch: EgressLaunch, event: TargetEvent, judged: Admitted, socket: Duplex, head: Buffer, begin: (upstream: net.Socket) => void): Promise<void> {
+    const upstream = await openUpstream(judged.address, event.port, judged.family, this.#o.connectTimeoutMs);
     if (!upstream.ok) {
       launch.budget.closed();
       launch.record({ ...event, decision: 'refused', rule: `upstream unreachable: ${upstream.reason}`, address: judged.address });
-      return refuseRaw(socket, 502, `the gateway could not reach ${url.hostname}:${port}: ${upstream.reason}`);
+      return refuseRaw(socket, 502, `the gateway could not reach ${event.host}:${event.port}: ${upstream.reason}`);
     }
-    upstream.socket.write(plainUpgradeHead(req, `${url.pathname}${url.search}`));
+    begin(upstream.socket);
     const totals = await relayBytes(socket, upstream.socket, (n) => launch.budget.moved(n), head);
     launch.budget.closed();
     launch.record({ ...event, decision: 'allowed', rule: judged.rule.entry, address: judged.address, ...totals });

@@ -42,7 +42,6 @@ export function forwardRequest(
       headers: endToEndPairs(req).flat(),
       setHost: false,
       agent: target.agent,
-      timeout: target.connectTimeoutMs,
     });
     const broke = (why: string) => {
       upstream.destroy();
@@ -51,7 +50,13 @@ export function forwardRequest(
       else res.destroy();
       finish(undefined, answered ? undefined : why);
     };
-    upstream.on('timeout', () => broke(`no answer within ${target.connectTimeoutMs} ms`));
+    // Only dialling is bounded here: a slow answer is the call's deadline to judge (a long poll is not an error).
+    upstream.on('socket', (socket) => {
+      if (!socket.connecting) return;
+      const timer = setTimeout(() => broke(`no connection within ${target.connectTimeoutMs} ms`), target.connectTimeoutMs);
+      socket.once('connect', () => clearTimeout(timer));
+      socket.once('close', () => clearTimeout(timer));
+    });
     upstream.on('error', (error: NodeJS.ErrnoException) => broke(`upstream unreachable: ${error.code ?? error.message}`));
     req.on('data', (chunk: Buffer) => {
       totals.bytesUp += chunk.length;

@@ -25,9 +25,10 @@ import { fleetSection } from './bench/sections/fleet.ts';
 import { cliSection } from './bench/sections/cli.ts';
 import { mcpSection } from './bench/sections/mcp.ts';
 import { osLayersSection } from './bench/sections/os-layers.ts';
+import { egressSection } from './bench/sections/egress.ts';
 
 // The fleet runs last: its hundred processes and their teardown would otherwise be the next section's background noise.
-const SECTIONS: readonly BenchSection[] = [cliSection, coldStartSection, osLayersSection, callRttSection, pipelinedSection, mcpSection, idleRssSection, fleetSection];
+const SECTIONS: readonly BenchSection[] = [cliSection, coldStartSection, osLayersSection, egressSection, callRttSection, pipelinedSection, mcpSection, idleRssSection, fleetSection];
 const SECTION_IDS = SECTIONS.map((section) => section.id);
 
 // npm prints its own banner on stdout unless --silent, so machine readers use the second form.

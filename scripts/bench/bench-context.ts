@@ -18,6 +18,19 @@ export interface BenchPlan {
   rss: { idleMs: number; calls: number };
   /** Rounds of whole commands (CLI call, library import), after one warming round. */
   cli: { rounds: number };
+  /**
+   * The egress section: a networked tool through the gateway (bridged), through the gateway in
+   * the host's network, and direct. Request and call counts are per side and round.
+   */
+  egress: {
+    coldStart: { warmup: number; samples: number };
+    /** Fetches looped inside the tool, one call per side and round. */
+    requests: { warmupRequests: number; rounds: number; perRound: number };
+    /** Whole calls that fetch once each, timed in the host. */
+    calls: { warmupCalls: number; rounds: number; perRound: number };
+    /** One download and one upload of `bytes` per side and round, each its own call. */
+    transfer: { bytes: number; rounds: number };
+  };
   fleet: {
     /** Tool processes started at once. */
     processes: number;
@@ -45,6 +58,13 @@ export function defaultPlan(config: LaunchConfig): BenchPlan {
     },
     rss: { idleMs: 500, calls: 2000 },
     cli: { rounds: 15 },
+    // More cold starts and transfers than elsewhere: the differences are a few ms, and a 32 MiB round lasts a tenth of a second.
+    egress: {
+      coldStart: { warmup: 1, samples: 15 },
+      requests: { warmupRequests: 200, rounds: 8, perRound: 250 },
+      calls: { warmupCalls: 50, rounds: 8, perRound: 50 },
+      transfer: { bytes: 32 * 1024 * 1024, rounds: 9 },
+    },
     // The ready bound is far above the expected few seconds but below the bench's watchdog.
     fleet: { processes: 100, lagResolutionMs: 10, readyTimeoutMs: 60_000, exitTimeoutMs: 10_000 },
   };

@@ -1,0 +1,79 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const ORIGIN_SCRIPT = fileURLToPath(new URL('./floor/http-origin.mjs', import.meta.url));
+const START_TIMEOUT_MS = 10_000;
+const STOP_TIMEOUT_MS = 2000;
+
+/** The loopback HTTP server the egress section's tool fetches from (floor/http-origin.mjs). */
+export interface HttpOrigin {
+  readonly host: '127.0.0.1';
+  readonly port: number;
+  /** `127.0.0.1:<port>`: the network grant the bench's plugin and policy name. */
+  readonly hostPort: string;
+  /** The server process's pid, for its CPU time. */
+  readonly pid: number;
+  /** TCP connections it has accepted so far: unchanged across a batch means keep-alive held. */
+  connections(): Promise<number>;
+  /** Stops the server process and waits for it to exit. */
+  close(): Promise<void>;
+}
+
+/** Forks the origin and resolves once it listens. */
+export async function startHttpOrigin(): Promise<HttpOrigin> {
+  const child = fork(ORIGIN_SCRIPT, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: [] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let port: number;
+  try {
+    port = await firstMessage(child, (message) => (typeof message.port === 'number' ? message.port : undefined), START_TIMEOUT_MS);
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
+  }
+  const pid = child.pid!;
+  return {
+    host: '127.0.0.1',
+    port,
+    hostPort: `127.0.0.1:${port}`,
+    pid,
+    connections() {
+      const answer = firstMessage(child, (message) => (typeof message.connections === 'number' ? message.connections : undefined), START_TIMEOUT_MS);
+      child.send({ type: 'stats' });
+      return answer;
+    },
+    async close() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.disconnect();
+      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** The first IPC message `pick` accepts; rejects if the process exits or stays silent past `timeoutMs`. */
+function firstMessage<T>(child: ChildProcess, pick: (message: Record<string, unknown>) => T | undefined, timeoutMs: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const done = () => {
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+    };
+    const onMessage = (message: unknown) => {
+      const value = message !== null && typeof message === 'object' ? pick(message as Record<string, unknown>) : undefined;
+      if (value === undefined) return;
+      done();
+      resolve(value);
+    };
+    const onExit = (code: number | null, signal: string | null) => {
+      done();
+      reject(new Error(`the HTTP origin exited (${signal ?? code})`));
+    };
+    const timer = setTimeout(() => {
+      done();
+      reject(new Error(`the HTTP origin did not answer within ${timeoutMs} ms`));
+    }, timeoutMs);
+    child.on('message', onMessage);
+    child.once('exit', onExit);
+  });
+}

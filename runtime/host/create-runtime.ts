@@ -135,7 +135,8 @@ export function createRuntimeWith(options: RuntimeOptions, overrides: LayerOverr
         // The probe has answered by now: preparation waits for it, like every launch.
         (input) => planToolLaunch(layerDetection.now(), overrides, denoPath, layerRequirements(config, policy, input.plugin), input),
         signal,
-        egress.toolEgress(),
+        // Without the gateway (doctor's control round) a networked tool connects directly: no proxy, no bridge.
+        overrides.withoutEgressGateway ? undefined : egress.toolEgress(),
       );
       recordDecisions(prepared.manifest.name, prepared.decisions);
       return prepared;

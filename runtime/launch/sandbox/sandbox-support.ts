@@ -79,7 +79,13 @@ function librariesFrom(ldd: LddResult, denoPath: string): string[] | Unavailable
     if (/not a dynamic executable/.test(`${ldd.stdout}${ldd.stderr}`)) return [];
     return { available: false, reason: `ldd could not list the libraries of ${denoPath}` };
   }
-  return parseLdd(ldd.stdout);
+  const libraries = parseLdd(ldd.stdout);
+  // An ldd cut short (its deadline passed while the host's event loop was busy) can exit 0
+  // with no output: a dynamic Deno without libraries would fail every launch, so say why now.
+  if (libraries.length === 0 && !/statically linked/.test(`${ldd.stdout}${ldd.stderr}`)) {
+    return { available: false, reason: `ldd listed no libraries for ${denoPath} (its output was empty or cut short)` };
+  }
+  return libraries;
 }
 
 function lddAsync(denoPath: string): Promise<LddResult> {

@@ -50,8 +50,13 @@ export function forwardRequest(req: http.IncomingMessage, res: http.ServerRespon
     });
     req.pipe(upstream);
     upstream.on('response', (answer) => {
+      // The deadline is for the answer to start: a long poll or a stream may then be quiet
+      // for as long as its call runs.
+      upstream.setTimeout(0);
       const headers = endToEndHeaders(answer).flat();
       res.writeHead(answer.statusCode ?? 502, answer.statusMessage, headers);
+      // The head goes to the tool now, not with a first chunk of body that may be slow to come.
+      res.flushHeaders();
       answer.on('data', (chunk: Buffer) => {
         totals.bytesDown += chunk.length;
         if (!target.moved(chunk.length)) broke('the call passed its egress byte limit');

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
-import { canonicalAddress, parseCidr, SPECIAL_CIDRS } from '../policy/network-ranges.ts';
+import { canonicalAddress, parseCidr, SPECIAL_CIDRS, specialRangeOf } from '../policy/network-ranges.ts';
+import { parseNetworkHost } from '../scopes/network-scope.ts';
 
 /** An IP address as a number, and its width in bits. */
 function toBits(address: string): { value: bigint; width: 32 | 128 } {
@@ -49,18 +50,53 @@ export function withoutAddress(cidr: string, address: string): string[] {
 }
 
 /**
+ * The deny entries that close a literal grant's hole to names. Deno matches a name against
+ * `--allow-net` by name and checks only `--deny-net` against the address it resolves to,
+ * so once `127.0.0.1` is out of the denied ranges (for a grant of `127.0.0.1:8080`), a
+ * granted name on another port (`*.evil.test:5432`, its DNS the plugin's) would reach
+ * `127.0.0.1:5432`. Each such address is denied again on each port a name grant names and
+ * its own grants do not. A name granted on every port cannot be closed this way (Deno has
+ * no port ranges); there only the gateway and a network namespace hold. Pure.
+ */
+function namePortsAtHoles(network: readonly string[]): string[] {
+  const literal = new Map<string, Set<number> | 'every'>();
+  const namePorts = new Set<number>();
+  for (const entry of network) {
+    const { port } = parseNetworkHost(entry);
+    const address = canonicalAddress(entry);
+    if (isIP(address) === 0) {
+      if (port !== null) namePorts.add(Number(port));
+    } else if (specialRangeOf(entry)) {
+      const ports = literal.get(address);
+      literal.set(address, port === null || ports === 'every' ? 'every' : (ports ?? new Set()).add(Number(port)));
+    }
+  }
+  const entries: string[] = [];
+  for (const [address, ports] of literal) {
+    if (ports === 'every') continue;
+    for (const port of namePorts) if (!ports.has(port)) entries.push(`${isIP(address) === 6 ? `[${address}]` : address}:${port}`);
+  }
+  return entries;
+}
+
+/**
  * Deno's `--deny-net` for a tool with network grants: every special IPv4 range (loopback,
  * private, link-local, CGNAT, metadata, unspecified, multicast, reserved) and the single
  * special IPv6 addresses (`[::1]`, `[::]`, the metadata one), less the gateway's own
  * address and any address a grant names literally (deny wins in Deno, and it checks the
- * address it connects to, the proxy's included). Deno re-checks the addresses a name
- * resolves to against this list, so it is a second judge under the gateway's. Deno 2.9
- * takes IPv4 CIDRs but no IPv6 range (`fc00::/7` is refused in every spelling): IPv6
- * ranges are the gateway's and the namespace's alone. Pure.
+ * address it connects to, the proxy's included), that address denied again on the ports
+ * of the tool's name grants. Deno re-checks the addresses a name resolves to against this
+ * list, so it is a second judge under the gateway's. Deno 2.9 takes IPv4 CIDRs but no IPv6
+ * range (`fc00::/7` is refused in every spelling): IPv6 ranges are the gateway's and the
+ * namespace's alone. Pure.
+ *
+ * @example
+ * denyNetFor(['127.0.0.1:8080', '*.evil.test:5432'], '127.9.9.9'); // [..., '127.0.0.1:5432']
  */
 export function denyNetFor(network: readonly string[], gatewayHost: string): string[] {
   const holes = [gatewayHost, ...network.map((entry) => canonicalAddress(entry))].filter((host) => isIP(host) !== 0);
   let cidrs = SPECIAL_CIDRS.map(({ cidr }) => cidr).filter((cidr) => isIP(cidr.split('/')[0]!) === 4 || cidr.endsWith('/128'));
   for (const hole of new Set(holes)) cidrs = cidrs.flatMap((cidr) => withoutAddress(cidr, hole));
-  return [...new Set(cidrs)].map((cidr) => (cidr.endsWith('/128') ? `[${cidr.slice(0, -4)}]` : cidr));
+  const ranges = [...new Set(cidrs)].map((cidr) => (cidr.endsWith('/128') ? `[${cidr.slice(0, -4)}]` : cidr));
+  return [...ranges, ...namePortsAtHoles(network)];
 }

@@ -66,6 +66,8 @@ export function forwardRequest(
     upstream.on('response', (answer) => {
       const headers = endToEndPairs(answer).flat();
       res.writeHead(answer.statusCode ?? 502, answer.statusMessage, headers);
+      // The head goes to the tool now, not with a first chunk of body that may be slow to come.
+      res.flushHeaders();
       answer.on('data', (chunk: Buffer) => {
         totals.bytesDown += chunk.length;
         if (!target.moved(chunk.length)) broke('the call passed its egress byte limit');

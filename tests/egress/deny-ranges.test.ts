@@ -17,6 +17,8 @@ const ipv4Value = (address: string) => address.split('.').reduce((n, part) => n 
 function blockListOf(entries: readonly string[]): BlockList {
   const list = new BlockList();
   for (const entry of entries) {
+    // An `address:port` entry denies one port of an address, not the address: see deny-net-ports.test.ts.
+    if (/^(\[[^\]]+\]|[\d.]+):\d+$/.test(entry)) continue;
     if (/^\[.+\]$/.test(entry)) {
       list.addAddress(entry.slice(1, -1), 'ipv6');
       continue;

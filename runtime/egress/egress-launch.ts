@@ -20,6 +20,8 @@ export interface EgressEvent {
   status?: number;
   /** The secret the gateway injected into requests on this connection (its name, never its value). */
   injected?: string;
+  /** Why the gateway ended a connection it had allowed (a limit passed mid-stream). */
+  cut?: string;
 }
 
 /** One tool process as the gateway knows it, from its registration to its exit. */

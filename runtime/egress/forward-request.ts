@@ -24,7 +24,7 @@ export function forwardRequest(
   req: http.IncomingMessage,
   res: http.ServerResponse,
   target: ForwardTarget,
-): Promise<{ bytesUp: number; bytesDown: number; status?: number; unanswered?: string }> {
+): Promise<{ bytesUp: number; bytesDown: number; status?: number; unanswered?: string; cut?: string }> {
   const totals = { bytesUp: 0, bytesDown: 0 };
   return new Promise((resolve) => {
     let done = false;
@@ -48,6 +48,11 @@ export function forwardRequest(
       const answered = res.headersSent;
       if (!answered) res.writeHead(502, { 'Content-Type': 'text/plain; charset=utf-8' }).end(`the gateway could not complete the request: ${why}\n`);
       else res.destroy();
+      if (answered && !done) {
+        done = true;
+        resolve({ ...totals, cut: why });
+        return;
+      }
       finish(undefined, answered ? undefined : why);
     };
     // Only dialling is bounded here: a slow answer is the call's deadline to judge (a long poll is not an error).

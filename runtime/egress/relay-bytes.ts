@@ -5,6 +5,8 @@ export interface RelayTotals {
   bytesUp: number;
   bytesDown: number;
   durationMs: number;
+  /** Set when the relay ended because the budget refused a chunk. */
+  cut?: string;
 }
 
 /**
@@ -19,31 +21,32 @@ export function relayBytes(tool: Duplex, upstream: Duplex, moved: (bytes: number
   const totals = { bytesUp: 0, bytesDown: 0 };
   return new Promise((resolve) => {
     let done = false;
-    const finish = () => {
+    const finish = (cut?: string) => {
       if (done) return;
       done = true;
       tool.destroy();
       upstream.destroy();
-      resolve({ ...totals, durationMs: Date.now() - started });
+      resolve({ ...totals, durationMs: Date.now() - started, ...(cut ? { cut } : {}) });
     };
+    const CUT = 'the call passed its egress byte limit';
     if (head.length > 0) {
       totals.bytesUp += head.length;
       if (moved(head.length)) upstream.write(head);
-      else finish();
+      else finish(CUT);
     }
     tool.on('data', (chunk: Buffer) => {
       totals.bytesUp += chunk.length;
-      if (!moved(chunk.length)) finish();
+      if (!moved(chunk.length)) finish(CUT);
     });
     upstream.on('data', (chunk: Buffer) => {
       totals.bytesDown += chunk.length;
-      if (!moved(chunk.length)) finish();
+      if (!moved(chunk.length)) finish(CUT);
     });
     tool.pipe(upstream);
     upstream.pipe(tool);
     for (const side of [tool, upstream]) {
-      side.on('error', finish);
-      side.on('close', finish);
+      side.on('error', () => finish());
+      side.on('close', () => finish());
     }
   });
 }

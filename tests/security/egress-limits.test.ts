@@ -51,7 +51,7 @@ t.test('egressBytesPerCall 64 KiB: a 1 MiB download ends the call resource_exhau
   t.match(await outcome(probe(plugin, { kind: 'fetch', url: `http://${S}/big` })), { ok: false, code: 'resource_exhausted', details: { limit: 'egress_bytes_per_call' } });
   matchOne(t, rt.audit.all({ type: 'egress_limit' }), { tool: 'probe', limit: 'egress_bytes_per_call', reason: `more than ${64 * 1024} bytes through the gateway in one call` });
   const big = await waitFor('the cut download’s record', () => egressRecords(rt.audit.records)[1]);
-  t.match(big, { kind: 'http', port: server.port, address: '127.0.0.1' });
+  t.match(big, { kind: 'http', port: server.port, address: '127.0.0.1', cut: 'the call passed its egress byte limit' }, 'its record says the gateway cut it');
   t.ok(big.bytesDown! > 64 * 1024 && big.bytesDown! < BIG_BYTES, `the gateway stopped relaying soon after the limit (${big.bytesDown} of ${BIG_BYTES} bytes)`);
 
   t.match(await probe(plugin, { kind: 'fetch', url: `http://${S}/small-again` }), { ok: true, status: 200, body: 'limited' }, 'the next call has a byte allowance of its own');

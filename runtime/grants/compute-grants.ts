@@ -94,6 +94,11 @@ function decideNetwork(plugin: string, host: string, p: GrantPolicy): Verdict {
 /** A declared secret entry as decided: its name, or its injection. */
 type DeclaredSecret = { name: string; injection: SecretInjection | null };
 
+/** Every injection a manifest declares (granted or not): what advice names a refused one by. */
+export function declaredInjections(declared: ResolvedCapabilities): SecretInjection[] {
+  return (declared['access-secret'] ?? []).flatMap((entry) => declaredSecret(entry).injection ?? []);
+}
+
 function declaredSecret(entry: SecretEntry): DeclaredSecret {
   return typeof entry === 'string' ? { name: entry, injection: null } : { name: entry.name, injection: readInjection(entry.name, entry.inject) };
 }

@@ -1,4 +1,5 @@
-import type { GrantDecision } from './grants.ts';
+import type { GrantDecision, SecretInjection } from './grants.ts';
+import { injectionScope } from '../scopes/injection-scope.ts';
 import type { GrantAdvice } from '../errors.ts';
 
 /** Rules no policy entry can overturn: the runtime's own paths, `/proc`, and the policy's own denies. */
@@ -16,15 +17,18 @@ function hardRefusal(rule: string): boolean {
  * @param decisions the load's decisions, each with its rule
  * @param policySource the policy file (or label) in force, or null when none was given
  * @param allowDeclared true under `--allow-declared`, where only the host's own refusals remain
+ * @param injections the injections the manifest declares: a refused one is suggested as the very inject entry that grants it
  */
 export function grantAdvice(
   plugin: string,
   decisions: readonly GrantDecision[],
   policySource: string | null,
   allowDeclared = false,
+  injections: readonly SecretInjection[] = [],
 ): GrantAdvice {
   const network = new Set<string>();
-  const secrets = new Set<string>();
+  const secrets = new Set<string | { name: string; inject: { host: string; header: string; format: string } }>();
+  const byScope = new Map(injections.map((injection) => [injectionScope(injection), injection]));
   const paths = { read: new Set<string>(), write: new Set<string>() };
   const ungrantable: GrantAdvice['ungrantable'] = [];
   for (const decision of decisions) {
@@ -34,7 +38,10 @@ export function grantAdvice(
       continue;
     }
     if (decision.capability === 'access-network') network.add(decision.scope);
-    else if (decision.capability === 'access-secret') secrets.add(decision.scope);
+    else if (decision.capability === 'access-secret') {
+      const injection = byScope.get(decision.scope);
+      secrets.add(injection ? { name: injection.name, inject: { host: `${injection.host}:${injection.port}`, header: injection.header, format: injection.format } } : decision.scope);
+    }
     else {
       const [mode, ...rest] = decision.scope.split(':') as ['read' | 'write', ...string[]];
       paths[mode].add(rest.join(':'));

@@ -2,7 +2,7 @@ import { bundlePlugin } from '../bundle/bundle-plugin.ts';
 import { isPluginRuntimeError, PluginRuntimeError } from '../errors.ts';
 import { grantAdvice } from '../grants/grant-advice.ts';
 import type { LaunchConfig } from '../config/launch-config.ts';
-import { computeGrants, declaredScopes, type GrantPolicy, type ResolvedCapabilities } from '../grants/compute-grants.ts';
+import { computeGrants, declaredInjections, declaredScopes, type GrantPolicy, type ResolvedCapabilities } from '../grants/compute-grants.ts';
 import type { GrantDecision, Grants, SecretInjection } from '../grants/grants.ts';
 import { canonicalisePath } from '../scopes/canonicalise-path.ts';
 import { computeToolGrants, type ResolvedSandbox } from '../grants/tool-grants.ts';
@@ -133,7 +133,7 @@ export async function preparePlugin(
     if (!(error instanceof PluginRuntimeError)) throw error;
     const loadDecisions = { plugin: loaded.manifest.name, decisions };
     if (isPluginRuntimeError(error, 'sandbox_exceeds_grants') && error.details) {
-      const advice = grantAdvice(loaded.manifest.name, decisions, policy.policy?.source ?? null, policy.allowDeclared);
+      const advice = grantAdvice(loaded.manifest.name, decisions, policy.policy?.source ?? null, policy.allowDeclared, declaredInjections(declared));
       const never = advice.ungrantable.map(({ scope, why }) => `; ${scope} can never be granted (${why})`).join('');
       throw new PluginRuntimeError('sandbox_exceeds_grants', `${error.message}: ${advice.summary}${never}`, {
         cause: error,

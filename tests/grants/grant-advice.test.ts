@@ -1,5 +1,5 @@
 import t from 'tap';
-import { computeGrants, type ResolvedCapabilities } from '../../runtime/grants/compute-grants.ts';
+import { computeGrants, declaredInjections, type ResolvedCapabilities } from '../../runtime/grants/compute-grants.ts';
 import { grantAdvice } from '../../runtime/grants/grant-advice.ts';
 import { resolvePolicy } from '../../runtime/policy/resolved-policy.ts';
 
@@ -58,4 +58,18 @@ t.test('under allow-declared only the host refusals remain, and nothing is sugge
   t.match(advice.summary, /allow-declared/);
   t.equal(advice.snippet, null);
   t.match(advice.ungrantable, [{ scope: 'access-filesystem read:/proc/self/environ', why: /never granted/ }]);
+});
+
+t.test('a refused injection is suggested as the very inject entry, which then grants it', async (t) => {
+  const inject = { name: 'TOKEN', inject: { host: 'api.example.com', header: 'Authorization', format: 'Bearer {}' } };
+  const withInjection: ResolvedCapabilities = { 'provide-tools': true, 'access-secret': ['API_KEY', inject] };
+  const { decisions } = computeGrants(withInjection, { allowDeclared: false }, 'caller');
+  const advice = grantAdvice('caller', decisions, null, false, declaredInjections(withInjection));
+  t.same(advice.snippet, {
+    plugins: { caller: { 'access-secret': ['API_KEY', { name: 'TOKEN', inject: { host: 'api.example.com:443', header: 'Authorization', format: 'Bearer {}' } }] } },
+  });
+  const policy = resolvePolicy(advice.snippet, '/', 'policy.json');
+  const after = computeGrants(withInjection, { allowDeclared: false, policy }, 'caller');
+  t.same(after.decisions.filter((d) => !d.granted), [], 'the suggestion, added to the policy, grants the injection and the name');
+  t.match(after.injections, [{ name: 'TOKEN', host: 'api.example.com', port: 443 }]);
 });

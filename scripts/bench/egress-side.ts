@@ -49,12 +49,30 @@ export interface NetworkedColdStart {
   firstResultMs: number;
 }
 
+/** One CONNECT tunnel the gateway relayed, from its record (written when the tunnel closed). */
+export interface TunnelRecord {
+  launchId: string;
+  port: number;
+  bytesUp: number;
+  bytesDown: number;
+  durationMs: number;
+}
+
+/** The gateway's `egress` records for one side so far. */
+export interface EgressSeen {
+  /** Plain requests forwarded (one record each). */
+  requests: number;
+  /** CONNECT tunnels relayed (one record each, when the tunnel closes). */
+  tunnels: TunnelRecord[];
+  /** Every refusal's rule. */
+  refused: string[];
+}
+
 export interface EgressSide {
   readonly label: EgressLabel;
   /** Loads the plugin afresh and makes its first call: a new process that fetches once. */
   coldStart(args: FetchLoopArgs): Promise<NetworkedColdStart>;
-  /** The gateway's `egress` records for this side so far: allowed, and every refusal's rule. */
-  readonly egress: { allowed: number; refused: string[] };
+  readonly egress: EgressSeen;
   close(): Promise<void>;
 }
 
@@ -64,18 +82,18 @@ export interface EgressSideOptions {
   config: LaunchConfig;
   stateDir: string;
   manifestPath: string;
-  /** `127.0.0.1:<port>` of the origin, granted by the policy. */
-  hostPort: string;
+  /** `127.0.0.1:<port>` of each origin, granted by the policy. */
+  hostPorts: readonly string[];
   /** The gateway's per-call budget, raised to what the plan's biggest call needs: this measures speed, not the budget. */
   limits: { connectionsPerCall: number; bytesPerCall: number };
 }
 
 /**
- * A runtime under `label`'s overrides with a policy naming the origin exactly (a loopback
+ * A runtime under `label`'s overrides with a policy naming the origins exactly (a loopback
  * address reaches the gateway's dial only when the operator named it), through the host API.
  */
 export function egressSide(options: EgressSideOptions): EgressSide {
-  const egress = { allowed: 0, refused: [] as string[] };
+  const egress: EgressSeen = { requests: 0, tunnels: [], refused: [] };
   const logTail: string[] = [];
   const runtime = createRuntimeWith(
     {
@@ -85,15 +103,18 @@ export function egressSide(options: EgressSideOptions): EgressSide {
       policy: {
         plugins: {
           [EGRESS_PLUGIN_NAME]: {
-            'access-network': [options.hostPort],
+            'access-network': [...options.hostPorts],
             limits: { egressConnectionsPerCall: options.limits.connectionsPerCall, egressBytesPerCall: options.limits.bytesPerCall },
           },
         },
       },
       onAudit: (record: AuditRecord) => {
         if (record.type !== 'egress') return;
-        if (record['decision'] === 'allowed') egress.allowed++;
-        else egress.refused.push(String(record['rule']));
+        if (record.decision !== 'allowed') egress.refused.push(record.rule);
+        else if (record.kind === 'connect') {
+          const { launchId = '', port, bytesUp = 0, bytesDown = 0, durationMs = 0 } = record;
+          egress.tunnels.push({ launchId, port, bytesUp, bytesDown, durationMs });
+        } else egress.requests++;
       },
       onLog: ({ line }) => {
         logTail.push(line);

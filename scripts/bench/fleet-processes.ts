@@ -18,9 +18,13 @@ export function countBy(values: readonly string[]): Record<string, number> {
   return counts;
 }
 
-export function snapshotFleet(pids: readonly number[]): FleetSnapshot {
+/**
+ * RSS and names of `pids` (the tool processes themselves), and the identity of those and of
+ * `alsoWatched` (processes that run them, such as the sandbox launcher) for {@link survivors}.
+ */
+export function snapshotFleet(pids: readonly number[], alsoWatched: readonly number[] = []): FleetSnapshot {
   const seen = new Map<number, ProcessIdentity>();
-  for (const pid of pids) {
+  for (const pid of new Set([...pids, ...alsoWatched])) {
     const identity = readProcessIdentity(pid);
     if (identity) seen.set(pid, identity);
   }

@@ -3,6 +3,7 @@ import { type AuditRecord, createRuntime, isPluginRuntimeError, type LaunchConfi
 import { type FleetBounds, type FleetResult, measureFleetStart } from './fleet-measure.ts';
 import { FLEET_PLUGIN_NAME, writeFleetPlugin } from './fleet-plugin.ts';
 import { countBy, snapshotFleet, survivors } from './fleet-processes.ts';
+import { type LaunchSeen, launchSeen, toolDenoPid } from './launch-pid.ts';
 import { nowMs } from './stats.ts';
 
 const LOG_TAIL_LINES = 20;
@@ -18,18 +19,21 @@ export interface RuntimeFleetOptions extends FleetBounds {
  * The runtime's fleet, through the public host API only: a runtime of its own (so its close
  * can be checked to leave nothing behind), one generated plugin with a tool per process,
  * and one call to every tool. Ready = the handle's `ready` state event for that tool; pids
- * come from the launch audit records.
+ * come from the launch audit records (RSS and names read from Deno's own pid, which under the
+ * sandbox is the launcher's grandchild; both are watched for exit after close).
  */
 export async function runRuntimeFleet(options: RuntimeFleetOptions): Promise<FleetResult> {
   const { manifestPath, tools } = writeFleetPlugin(path.join(options.dir, 'plugin'), options.processes);
-  const launched: number[] = [];
+  const launched: LaunchSeen[] = [];
   const logTail: string[] = [];
   const runtime = createRuntime({
     denoPath: options.denoPath,
     launchConfig: options.config,
     stateDir: path.join(options.dir, 'state'),
     onAudit: (record: AuditRecord) => {
-      if (record.type === 'launch' && record.plugin === FLEET_PLUGIN_NAME && typeof record['pid'] === 'number') launched.push(record['pid']);
+      if (record.type !== 'launch' || record.plugin !== FLEET_PLUGIN_NAME) return;
+      const seen = launchSeen(record);
+      if (seen) launched.push(seen);
     },
     onLog: ({ tool, line }) => {
       logTail.push(`[${tool}] ${line}`);
@@ -70,11 +74,13 @@ export async function runRuntimeFleet(options: RuntimeFleetOptions): Promise<Fle
       () => `${readyAt.size} of ${tools.length} ready; plugin log: ${logTail.join(' | ') || '(none)'}`,
     );
 
-    const pids = [...new Set(launched)];
-    if (pids.length !== tools.length) {
-      throw new Error(`${pids.length} distinct pids in ${launched.length} launch records for ${tools.length} tools`);
+    const pids = new Set(launched.map((launch) => launch.pid));
+    if (pids.size !== tools.length) {
+      throw new Error(`${pids.size} distinct pids in ${launched.length} launch records for ${tools.length} tools`);
     }
-    const snapshot = snapshotFleet(pids);
+    const denoPids = launched.map(toolDenoPid).filter((pid): pid is number => pid !== null);
+    if (denoPids.length !== launched.length) throw new Error(`${launched.length - denoPids.length} of ${launched.length} launched tools have no Deno process after answering`);
+    const snapshot = snapshotFleet(denoPids, [...pids]);
     const stopStarted = nowMs();
     await close();
     const stopMs = nowMs() - stopStarted;

@@ -17,8 +17,9 @@ export function readRssMiB(pid: number): number | null {
 
 /**
  * The kernel's name for a process (/proc/<pid>/comm). The runtime may start Deno under
- * prlimit/setpriv, which exec into it, so the pid it records must name `deno` by the time
- * it is read; the bench shows the name so a wrapper's RSS is never mistaken for Deno's.
+ * prlimit/setpriv, which exec into it, or under the sandbox's Perl launcher, which does not
+ * (the bench reads Deno's pid below it); the bench shows the name so a wrapper's RSS is
+ * never mistaken for Deno's.
  */
 export function readProcessName(pid: number): string | null {
   try {

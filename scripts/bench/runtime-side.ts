@@ -9,6 +9,7 @@ import {
   type ToolStateEvent,
 } from '../../runtime/index.ts';
 import { ECHO_ARGS, type ColdStart, type EchoProcess, type EchoSide } from './echo-side.ts';
+import { type LaunchSeen, launchSeen, toolDenoPid } from './launch-pid.ts';
 import { nowMs } from './stats.ts';
 
 const ECHO_MANIFEST = fileURLToPath(new URL('../../manifests/examples/echo/manifest.json', import.meta.url));
@@ -30,8 +31,8 @@ export interface RuntimeSide extends EchoSide {
   loadEcho(): Promise<PluginHandle>;
 }
 
-interface LaunchSeen {
-  pid: number | null;
+interface LaunchTimes {
+  launch: LaunchSeen | null;
   launchedAt: number;
   helloAt: number | null;
 }
@@ -41,16 +42,17 @@ interface LaunchSeen {
  * loads the plugin afresh (validate, grant, bundle — not timed; the bundle is cached by
  * content hash after the first) and times its first call, which starts the tool process.
  * Pids and handshake times come from the audit records and readiness from the handle's
- * `state` events, as an operator would see them.
+ * `state` events, as an operator would see them; the pid is Deno's own (under the sandbox
+ * the launch record's is the launcher's), so RSS and CPU readings are of the tool.
  */
 export function runtimeSide({ denoPath, config, stateDir, overrides = {} }: RuntimeSideOptions): RuntimeSide {
-  const launches = new Map<string, LaunchSeen>();
+  const launches = new Map<string, LaunchTimes>();
   let lastLaunchId: string | null = null;
   const logTail: string[] = [];
   const onAudit = (record: AuditRecord): void => {
     const at = nowMs();
     if (record.type === 'launch' && record.launchId) {
-      launches.set(record.launchId, { pid: typeof record['pid'] === 'number' ? record['pid'] : null, launchedAt: at, helloAt: null });
+      launches.set(record.launchId, { launch: launchSeen(record), launchedAt: at, helloAt: null });
       lastLaunchId = record.launchId;
     } else if (record.type === 'handshake_ok' && record.launchId) {
       const seen = launches.get(record.launchId);
@@ -87,11 +89,13 @@ export function runtimeSide({ denoPath, config, stateDir, overrides = {} }: Runt
       await handle.call('echo', ECHO_ARGS);
       const firstResultMs = nowMs() - started;
       const seen = lastLaunchId === null ? undefined : launches.get(lastLaunchId);
-      if (!seen || seen.pid === null || seen.helloAt === null || ready.at === null) {
+      if (!seen || seen.launch === null || seen.helloAt === null || ready.at === null) {
         throw new Error(`no launch/handshake_ok audit records or ready event for the echo process; plugin log: ${logTail.join(' | ') || '(none)'}`);
       }
+      const pid = toolDenoPid(seen.launch);
+      if (pid === null) throw new Error(`no Deno process under the launched pid ${seen.launch.pid} after the first call; plugin log: ${logTail.join(' | ') || '(none)'}`);
       const process: EchoProcess = {
-        pid: seen.pid,
+        pid,
         echo: () => handle.call('echo', ECHO_ARGS),
         stop: () => handle.close(),
       };

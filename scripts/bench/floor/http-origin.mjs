@@ -1,6 +1,8 @@
-// The upstream of the egress section: a plain HTTP/1.1 server on 127.0.0.1, in a process of
-// its own so that the egress gateway (which runs in the bench's own Node process, as it runs
-// in a host's) never shares an event loop with the server it forwards to.
+// The upstream of the egress section: an HTTP/1.1 server on 127.0.0.1, in a process of its
+// own so that the egress gateway (which runs in the bench's own Node process, as it runs in a
+// host's) never shares an event loop with the server it forwards to. Plain HTTP, or HTTPS
+// when ORIGIN_TLS_KEY and ORIGIN_TLS_CERT hold a PEM key and certificate (the bench's CA
+// issues one for 127.0.0.1): the same routes either way, so the two rows differ by TLS alone.
 //
 //   GET  /small           → "ok" (2 bytes)
 //   GET  /large?bytes=N   → N zero bytes, written in 1 MiB chunks as the socket drains
@@ -10,6 +12,7 @@
 // { type: 'stats' } with { connections } (TCP connections accepted so far), so the bench can
 // tell keep-alive held. Ends when the IPC channel closes.
 import http from 'node:http';
+import https from 'node:https';
 
 const CHUNK = Buffer.alloc(1024 * 1024);
 const MAX_BYTES = 1024 * 1024 * 1024;
@@ -31,7 +34,7 @@ function large(url, res) {
   pump();
 }
 
-const server = http.createServer((req, res) => {
+function answer(req, res) {
   const url = new URL(req.url ?? '/', 'http://origin');
   if (req.method === 'GET' && url.pathname === '/small') return res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': '2' }).end('ok');
   if (req.method === 'GET' && url.pathname === '/large') return large(url, res);
@@ -45,7 +48,10 @@ const server = http.createServer((req, res) => {
     return;
   }
   res.writeHead(404).end();
-});
+}
+
+const { ORIGIN_TLS_KEY: key, ORIGIN_TLS_CERT: cert } = process.env;
+const server = key && cert ? https.createServer({ key, cert }, answer) : http.createServer(answer);
 // Past any pause between the bench's rounds, so a kept-alive connection is never closed under it.
 server.keepAliveTimeout = 60_000;
 server.on('connection', (socket) => {

@@ -118,7 +118,7 @@ export const fleetSection: BenchSection = {
         target: { kind: 'absolute', bound: 'max', value: 0 },
         includes:
           `runtime: runtime.close() (shutdown → ack → SIGKILL after the grace period) took ${Math.round(runtime.stopMs)} ms; floor: stdin closed ` +
-          `(${Math.round(floor.stopMs)} ms). Then every pid (runtime: from the launch audit records) is looked up in /proc for up to ` +
+          `(${Math.round(floor.stopMs)} ms). Then every pid (runtime: from the launch audit records, and Deno's own below each under the sandbox) is looked up in /proc for up to ` +
           `${exitTimeoutMs / 1000} s: same start time and not a zombie = still running.`,
         ...detail(({ stopMs, leftRunning, zombies }) => ({ stopMs, leftRunning, zombies })),
       },

@@ -28,7 +28,7 @@ export const idleRssSection: BenchSection = {
         digits: 1,
         ...readings.fresh,
         detail: { process: readings.names },
-        includes: `/proc/<pid>/status VmRSS of the Deno process after ${idleMs} ms idle; the runtime's pid comes from its launch audit record (prlimit/setpriv exec into Deno, so it is Deno's; the JSON detail names the process read).`,
+        includes: `/proc/<pid>/status VmRSS of the Deno process after ${idleMs} ms idle; the runtime's pid is Deno's own, found from its launch audit record (prlimit/setpriv exec into Deno; under the sandbox the recorded pid is the Perl launcher's and Deno is its grandchild; the JSON detail names the process read).`,
       },
       {
         id: 'idle_rss_used_mib',

@@ -1,6 +1,6 @@
 import type http from 'node:http';
 import net from 'node:net';
-import { endToEndHeaders } from './forward-headers.ts';
+import { endToEndHeaders } from './interception/forward-headers.ts';
 
 /**
  * The request's headers as raw pairs for the upstream: the end-to-end ones (see

@@ -1,6 +1,6 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { LeafCertificate } from '../../runtime/egress/certificate-authority.ts';
+import type { LeafCertificate } from '../../runtime/egress/certificates/certificate-authority.ts';
 
 const ORIGIN_SCRIPT = fileURLToPath(new URL('./floor/http-origin.mjs', import.meta.url));
 const START_TIMEOUT_MS = 10_000;

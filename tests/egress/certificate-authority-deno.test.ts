@@ -3,7 +3,7 @@ import path from 'node:path';
 import tls from 'node:tls';
 import { execa } from 'execa';
 import t, { type Test } from 'tap';
-import { createCertificateAuthority, type LeafCertificate } from '../../runtime/egress/certificate-authority.ts';
+import { createCertificateAuthority, type LeafCertificate } from '../../runtime/egress/certificates/certificate-authority.ts';
 import { bundledDenoPath } from '../../runtime/launch/deno-binary.ts';
 
 /**

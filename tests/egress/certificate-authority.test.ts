@@ -4,8 +4,8 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import tls from 'node:tls';
 import t, { type Test } from 'tap';
-import { CA_LIFETIME_MS, createCertificateAuthority, LEAF_LIFETIME_MS, type LeafCertificate } from '../../runtime/egress/certificate-authority.ts';
-import { oid } from '../../runtime/egress/der.ts';
+import { CA_LIFETIME_MS, createCertificateAuthority, LEAF_LIFETIME_MS, type LeafCertificate } from '../../runtime/egress/certificates/certificate-authority.ts';
+import { oid } from '../../runtime/egress/certificates/der.ts';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { bitString, boolean, explicit, implicit, integer, octetString, oid, sequence, set, time, utf8String } from '../../runtime/egress/der.ts';
+import { bitString, boolean, explicit, implicit, integer, octetString, oid, sequence, set, time, utf8String } from '../../runtime/egress/certificates/der.ts';
 
 const hex = (buffer: Buffer): string => buffer.toString('hex');
 

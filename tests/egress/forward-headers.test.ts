@@ -1,6 +1,6 @@
 import t from 'tap';
-import { endToEndHeaders, toolResponseHeaders, upstreamRequestHeaders } from '../../runtime/egress/forward-headers.ts';
-import { redactionPatterns } from '../../runtime/egress/redact-stream.ts';
+import { endToEndHeaders, toolResponseHeaders, upstreamRequestHeaders } from '../../runtime/egress/interception/forward-headers.ts';
+import { redactionPatterns } from '../../runtime/egress/interception/redact-stream.ts';
 
 t.test('hop-by-hop headers and those the Connection header lists stop at the gateway', async (t) => {
   const raw = ['Host', 'a.test', 'Connection', 'keep-alive, X-Hop', 'X-Hop', '1', 'Keep-Alive', 'timeout=5', 'TE', 'trailers',

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import fc from 'fast-check';
 import t from 'tap';
-import { createRedactor, redactHeaderValue, redactInPlace, redactionPatterns } from '../../runtime/egress/redact-stream.ts';
+import { createRedactor, redactHeaderValue, redactInPlace, redactionPatterns } from '../../runtime/egress/interception/redact-stream.ts';
 
 /** Streams `chunks` through a redactor and collects what comes out, chunk by chunk. */
 async function throughRedactor(patterns: Buffer[], chunks: Buffer[]): Promise<Buffer[]> {

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { refusalFor, upgradeRefusal } from '../../runtime/egress/request-refusal.ts';
+import { refusalFor, upgradeRefusal } from '../../runtime/egress/interception/request-refusal.ts';
 
 const target = { host: 'api.test', port: 8443, header: 'Authorization' };
 const request = (rawHeaders: string[], url = '/v1/things', method = 'GET') => ({ method, url, rawHeaders });

@@ -4,8 +4,8 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { execa } from 'execa';
 import t from 'tap';
-import { createCertificateAuthority } from '../../runtime/egress/certificate-authority.ts';
-import { interceptTls, type InterceptOutcome } from '../../runtime/egress/tls-interception.ts';
+import { createCertificateAuthority } from '../../runtime/egress/certificates/certificate-authority.ts';
+import { interceptTls, type InterceptOutcome } from '../../runtime/egress/interception/tls-interception.ts';
 import { bundledDenoPath } from '../../runtime/launch/deno-binary.ts';
 
 const SECRET = 'deno-s3cr3t-5678';

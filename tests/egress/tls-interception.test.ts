@@ -4,8 +4,8 @@ import net, { type AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import { gzipSync } from 'node:zlib';
 import t, { type Test } from 'tap';
-import { createCertificateAuthority, type CertificateAuthority } from '../../runtime/egress/certificate-authority.ts';
-import { interceptTls, type InterceptOptions, type InterceptOutcome } from '../../runtime/egress/tls-interception.ts';
+import { createCertificateAuthority, type CertificateAuthority } from '../../runtime/egress/certificates/certificate-authority.ts';
+import { interceptTls, type InterceptOptions, type InterceptOutcome } from '../../runtime/egress/interception/tls-interception.ts';
 import { rejection, waitFor } from '../helpers/wait-for.ts';
 
 const SECRET = 's3cr3t-token-1234';

@@ -2,7 +2,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import t, { type Test } from 'tap';
 import { functionSecretStore } from '../../runtime/capabilities/secret-store.ts';
-import { createCertificateAuthority } from '../../runtime/egress/certificate-authority.ts';
+import { createCertificateAuthority } from '../../runtime/egress/certificates/certificate-authority.ts';
 import { detectOsLayers } from '../../runtime/launch/os-limits.ts';
 import { SDK_IMPORT, writeInlinePlugin } from '../helpers/inline-plugin.ts';
 import { testRuntime } from '../helpers/test-runtime.ts';

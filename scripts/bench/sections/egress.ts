@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { createCertificateAuthority } from '../../../runtime/egress/certificate-authority.ts';
+import { createCertificateAuthority } from '../../../runtime/egress/certificates/certificate-authority.ts';
 import { detectOsLayers } from '../../../runtime/launch/os-limits.ts';
 import type { BenchRow } from '../bench-row.ts';
 import type { BenchContext, BenchSection } from '../bench-context.ts';

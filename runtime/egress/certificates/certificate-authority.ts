@@ -6,8 +6,8 @@
  */
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { isIP } from 'node:net';
-import { PluginRuntimeError } from '../errors.ts';
-import { writeAtomically } from '../write-atomically.ts';
+import { PluginRuntimeError } from '../../errors.ts';
+import { writeAtomically } from '../../write-atomically.ts';
 import {
   authorityKeyIdentifier,
   basicConstraints,

@@ -9,7 +9,7 @@
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
-import { PluginRuntimeError } from '../errors.ts';
+import { PluginRuntimeError } from '../../errors.ts';
 import { normaliseInterceptOptions, type InterceptOptions, type InterceptOutcome } from './intercept-options.ts';
 import { redactionPatterns } from './redact-stream.ts';
 import { refusalFor, upgradeRefusal } from './request-refusal.ts';

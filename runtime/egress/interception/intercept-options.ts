@@ -4,9 +4,9 @@
  * handler.
  */
 import { isIP } from 'node:net';
-import { PluginRuntimeError } from '../errors.ts';
-import type { SchemaIssue } from '../schema-issues.ts';
-import { normaliseHostname } from './certificate-authority.ts';
+import { PluginRuntimeError } from '../../errors.ts';
+import type { SchemaIssue } from '../../schema-issues.ts';
+import { normaliseHostname } from '../certificates/certificate-authority.ts';
 import { HOP_BY_HOP_HEADERS } from './forward-headers.ts';
 
 /** How to intercept one CONNECT tunnel the gateway has already answered with 200. */

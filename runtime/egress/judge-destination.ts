@@ -1,5 +1,5 @@
 import type { EgressLaunch } from './egress-launch.ts';
-import { type EgressRule, matchRule } from './egress-rules.ts';
+import { type EgressRule, matchRule, normaliseHost } from './egress-rules.ts';
 import { type VetContext, vetDestination } from './vet-address.ts';
 
 /** A destination the gateway will dial, or why it will not. */
@@ -21,7 +21,8 @@ export async function judgeDestination(launch: EgressLaunch, host: string, port:
   }
   const refused = launch.budget.admit();
   if (refused) return { ok: false, reason: refused };
-  const vetted = await vetDestination(host.replace(/^\[(.*)\]$/, '$1').toLowerCase().replace(/\.$/, ''), rule, context);
+  // The host as the rule matched it: an address in another spelling (`2130706433`) is that address, never a name to look up.
+  const vetted = await vetDestination(normaliseHost(host), rule, context);
   if (!vetted.ok) {
     launch.budget.closed();
     return vetted;

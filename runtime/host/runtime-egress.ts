@@ -15,6 +15,7 @@ import type { Interception } from '../egress/inject-at-egress.ts';
 import { interceptTls } from '../egress/interception/tls-interception.ts';
 import type { SecretInjection } from '../grants/grants.ts';
 import { hostStorageDir } from '../launch/process-storage.ts';
+import { PluginRuntimeError } from '../errors.ts';
 import type { ToolEgress } from '../launch/os-limits.ts';
 import { readOwnAddresses } from '../policy/local-names.ts';
 import type { ResolvedPolicy } from '../policy/resolved-policy.ts';
@@ -83,16 +84,20 @@ export class RuntimeEgress {
 
   /** Starts the gateway once (and the runtime's certificate authority); every later call gets the same one. */
   ready(): Promise<EgressGateway> {
-    this.#started ??= this.#start();
+    this.#started ??= this.#start().catch((cause: unknown) => {
+      // The next load tries again: a folder fixed, a port freed.
+      this.#started = undefined;
+      throw new PluginRuntimeError('config_invalid', `the egress gateway could not start: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    });
     return this.#started;
   }
 
-  #start(): Promise<EgressGateway> {
+  async #start(): Promise<EgressGateway> {
     const ca = createCertificateAuthority();
     const file = path.join(this.#hostDir(), `egress-ca-${randomBytes(6).toString('hex')}.pem`);
     ca.writeCertificate(file);
     this.#authority = { ca, file };
-    return EgressGateway.start({
+    const gateway = await EgressGateway.start({
       listenHost: EgressGateway.randomLoopback(),
       socketPath: this.#socketPath(),
       connectTimeoutMs: this.#config.egress.connectTimeoutMs,
@@ -101,7 +106,9 @@ export class RuntimeEgress {
       lookup: systemLookup,
       ownAddresses: () => this.#currentOwnAddresses(),
       interception: this.#interception(ca),
-    }).then((gateway) => (this.#gateway = gateway));
+    });
+    this.#gateway = gateway;
+    return gateway;
   }
 
   /** TLS terminated toward the tool with a leaf of the runtime's own CA, for a host with an injection. */

@@ -46,7 +46,7 @@ export function forwardRequest(
     const broke = (why: string) => {
       upstream.destroy();
       const answered = res.headersSent;
-      if (!answered) res.writeHead(502, { 'Content-Type': 'text/plain; charset=utf-8' }).end(`the gateway could not complete the request: ${why}\n`);
+      if (!answered) res.writeHead(502, 'Bad Gateway', { 'Content-Type': 'text/plain; charset=utf-8' }).end(`the gateway could not complete the request: ${why}\n`);
       else res.destroy();
       if (answered && !done) {
         done = true;
@@ -70,7 +70,14 @@ export function forwardRequest(
     req.pipe(upstream);
     upstream.on('response', (answer) => {
       const headers = endToEndPairs(answer).flat();
-      res.writeHead(answer.statusCode ?? 502, answer.statusMessage, headers);
+      // Node's client takes status lines its server will not write (`000`, a DEL in the
+      // reason): a throw here is outside any promise and would end the host.
+      try {
+        res.writeHead(answer.statusCode ?? 502, answer.statusMessage, headers);
+      } catch (error) {
+        broke(`the upstream's answer cannot be passed on: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+        return;
+      }
       // The head goes to the tool now, not with a first chunk of body that may be slow to come.
       res.flushHeaders();
       answer.on('data', (chunk: Buffer) => {

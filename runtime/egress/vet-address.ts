@@ -1,6 +1,7 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { canonicalAddress, hostDenied, specialRangeOf } from '../policy/network-ranges.ts';
+import { wildcardDomain } from '../scopes/network-scope.ts';
 import type { EgressRule } from './egress-rules.ts';
 
 /** One address a name resolved to. */
@@ -31,9 +32,13 @@ export function systemLookup(name: string): Promise<ResolvedAddress[]> {
 
 const asEntry = (address: string) => (isIP(address) === 6 ? `[${address}]` : address);
 
-/** A deny entry covers the name: as `hostDenied` has it, or a `*.domain` entry with the name below the domain. */
+/**
+ * A deny entry covers the name: as `hostDenied` has it, or a `*.domain[:port]` entry with
+ * the name below the domain (on every port, as at grant time).
+ */
 function nameDenied(host: string, deny: string): boolean {
-  if (deny.startsWith('*.')) return isIP(host) === 0 && host.endsWith(deny.slice(1).toLowerCase());
+  const domain = wildcardDomain(deny);
+  if (domain !== null) return isIP(host) === 0 && host.endsWith(`.${domain}`);
   return hostDenied(asEntry(host), deny);
 }
 

@@ -119,9 +119,19 @@ export function localNameReason(entry: string, local: LocalNames): string | null
   return local.ownAddresses.has(address) ? `${address} is an address of this machine` : null;
 }
 
-/** True when `entry`'s host matches a deny entry: an exact name or address (in any spelling), or a CIDR range. */
+/**
+ * A host entry or deny entry as deny entries are compared: its canonical address, or its
+ * name without a trailing dot. An IPv6 address the operator wrote without brackets is read
+ * as that address (split as `host:port` its last group would pass for a port, and the
+ * entry would deny nothing).
+ */
+function comparableHost(entry: string): string {
+  return canonicalAddress(isIP(entry) === 6 ? `[${entry}]` : entry).replace(/\.$/, '');
+}
+
+/** True when `entry`'s host matches a deny entry: an exact name (trailing dot or not) or address (in any spelling), or a CIDR range. */
 export function hostDenied(entry: string, deny: string): boolean {
-  const address = canonicalAddress(entry);
+  const address = comparableHost(entry);
   const cidr = parseCidr(deny);
   if (cidr) {
     const family = isIP(address);
@@ -130,7 +140,7 @@ export function hostDenied(entry: string, deny: string): boolean {
     list.addSubnet(cidr.address, cidr.prefix, family === 4 ? 'ipv4' : 'ipv6');
     return list.check(address, family === 4 ? 'ipv4' : 'ipv6');
   }
-  return address === canonicalAddress(deny);
+  return address === comparableHost(deny);
 }
 
 /** `address/prefix` with an IP address and a prefix its family allows, else null. */

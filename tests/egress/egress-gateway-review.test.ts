@@ -1,0 +1,107 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import t, { type Test } from 'tap';
+import { ConnectionBudget } from '../../runtime/egress/connection-budget.ts';
+import { EgressGateway } from '../../runtime/egress/egress-gateway.ts';
+import type { EgressEvent } from '../../runtime/egress/egress-launch.ts';
+import { egressRule } from '../../runtime/egress/egress-rules.ts';
+import { GENEROUS_MS, waitFor } from '../helpers/wait-for.ts';
+
+// The gateway against an upstream the tool may control (a granted name is the plugin
+// author's server): whatever it answers must cost that one request, never the host.
+
+/** A raw upstream on 127.0.0.1 answering every request with `answer`, byte for byte. */
+async function rawUpstream(t: Test, answer: string): Promise<number> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+    socket.once('data', () => socket.end(Buffer.from(answer, 'latin1')));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => {
+    for (const socket of sockets) socket.destroy();
+    server.close(() => resolve());
+  }));
+  return (server.address() as net.AddressInfo).port;
+}
+
+async function startGateway(t: Test): Promise<EgressGateway> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'egr-'));
+  const gateway = await EgressGateway.start({
+    listenHost: EgressGateway.randomLoopback(),
+    socketPath: path.join(dir, 'g.sock'),
+    connectTimeoutMs: 10_000,
+    resolveTimeoutMs: 10_000,
+    denyHosts: [],
+    ownAddresses: () => new Set(),
+    lookup: async () => [],
+  });
+  t.teardown(async () => {
+    await gateway.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return gateway;
+}
+
+/** A launch granted `entries` by name (named: loopback allowed), one call in flight; its Proxy-Authorization and records. */
+function register(gateway: EgressGateway, entries: string[]): { auth: string; events: EgressEvent[] } {
+  const events: EgressEvent[] = [];
+  const budget = new ConnectionBudget({ connectionsPerCall: 1000, bytesPerCall: 10_000_000, concurrentConnections: 100 }, { inFlight: () => 1, exhausted: () => {} });
+  budget.callStarted();
+  const { proxyUrl } = gateway.register({
+    plugin: 'p',
+    tool: 't',
+    launchId: `review-${events.length}-${Math.random().toString(36).slice(2)}`,
+    rules: entries.map((entry) => egressRule(entry, true)),
+    injections: [],
+    budget,
+    readSecret: async () => undefined,
+    record: (event) => events.push(event),
+  });
+  const url = new URL(proxyUrl);
+  return { auth: `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${url.password}`).toString('base64')}`, events };
+}
+
+/** One plain request through the gateway on a raw connection: everything it answers until it closes (or the host would have died). */
+async function plainRequest(gateway: EgressGateway, port: number, auth: string, crashes: readonly unknown[] = []): Promise<string> {
+  const socket = net.connect(gateway.address.port, gateway.address.host);
+  let text = '';
+  let closed = false;
+  socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+  socket.on('error', () => {});
+  socket.on('close', () => (closed = true));
+  socket.write(`GET http://127.0.0.1:${port}/ HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nProxy-Authorization: ${auth}\r\nConnection: close\r\n\r\n`);
+  await waitFor('the gateway to answer and close', () => closed || crashes.length > 0, GENEROUS_MS);
+  socket.destroy();
+  return text;
+}
+
+const STATUS_LINES = [
+  ['a status of 000', 'HTTP/1.1 000 Zero\r\nContent-Length: 0\r\n\r\n'],
+  ['a status of 099', 'HTTP/1.1 099 Low\r\nContent-Length: 0\r\n\r\n'],
+  ['a DEL in the reason phrase', 'HTTP/1.1 200 O\x7fK\r\nContent-Length: 0\r\n\r\n'],
+] as const;
+
+for (const [what, answer] of STATUS_LINES) {
+  t.test(`an upstream answering ${what} costs that request a 502, and the gateway goes on serving`, async (t) => {
+    const crashes: unknown[] = [];
+    const onCrash = (error: unknown) => crashes.push(error);
+    // Without the fix the throw is uncaught: caught here so the test can say so instead of dying.
+    process.on('uncaughtException', onCrash);
+    t.teardown(() => void process.off('uncaughtException', onCrash));
+    const gateway = await startGateway(t);
+    const bad = await rawUpstream(t, answer);
+    const good = await rawUpstream(t, 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+    const { auth, events } = register(gateway, [`127.0.0.1:${bad}`, `127.0.0.1:${good}`]);
+    const text = await plainRequest(gateway, bad, auth, crashes);
+    t.same(crashes, [], 'nothing was thrown past the gateway');
+    t.match(text, /^HTTP\/1\.1 502 Bad Gateway\r\n/, 'the tool is told 502');
+    t.match(text, /the upstream's answer cannot be passed on: ERR_/, 'naming why');
+    t.match(events, [{ kind: 'http', port: bad, decision: 'refused', rule: /^the upstream's answer cannot be passed on: / }], 'and the request is recorded as refused');
+    t.match(await plainRequest(gateway, good, auth), /^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\nok$/, 'the next request is served');
+  });
+}

@@ -84,19 +84,22 @@ function namePortsAtHoles(network: readonly string[]): string[] {
  * private, link-local, CGNAT, metadata, unspecified, multicast, reserved) and the single
  * special IPv6 addresses (`[::1]`, `[::]`, the metadata one), less the gateway's own
  * address and any address a grant names literally (deny wins in Deno, and it checks the
- * address it connects to, the proxy's included), that address denied again on the ports
- * of the tool's name grants. Deno re-checks the addresses a name resolves to against this
- * list, so it is a second judge under the gateway's. Deno 2.9 takes IPv4 CIDRs but no IPv6
+ * address it connects to, the proxy's included), each such address (the gateway's too,
+ * given its port) denied again on the ports of the tool's name grants. Deno re-checks the
+ * addresses a name resolves to against this list, so it is a second judge under the gateway's. Deno 2.9 takes IPv4 CIDRs but no IPv6
  * range (`fc00::/7` is refused in every spelling): IPv6 ranges are the gateway's and the
  * namespace's alone. Pure.
  *
  * @example
  * denyNetFor(['127.0.0.1:8080', '*.evil.test:5432'], '127.9.9.9'); // [..., '127.0.0.1:5432']
  */
-export function denyNetFor(network: readonly string[], gatewayHost: string): string[] {
+export function denyNetFor(network: readonly string[], gatewayHost: string, gatewayPort?: number): string[] {
   const holes = [gatewayHost, ...network.map((entry) => canonicalAddress(entry))].filter((host) => isIP(host) !== 0);
   let cidrs = SPECIAL_CIDRS.map(({ cidr }) => cidr).filter((cidr) => isIP(cidr.split('/')[0]!) === 4 || cidr.endsWith('/128'));
   for (const hole of new Set(holes)) cidrs = cidrs.flatMap((cidr) => withoutAddress(cidr, hole));
   const ranges = [...new Set(cidrs)].map((cidr) => (cidr.endsWith('/128') ? `[${cidr.slice(0, -4)}]` : cidr));
-  return [...ranges, ...namePortsAtHoles(network)];
+  // The gateway's address is a hole like a literal grant on its one port: a service of this
+  // machine listening on every address answers there too, on a name grant's port.
+  const gateway = gatewayPort === undefined ? [] : [`${isIP(gatewayHost) === 6 ? `[${gatewayHost}]` : gatewayHost}:${gatewayPort}`];
+  return [...ranges, ...namePortsAtHoles([...network, ...gateway])];
 }

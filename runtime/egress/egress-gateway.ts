@@ -33,6 +33,13 @@ export interface GatewayAddress {
 }
 
 const MAX_HEAD_BYTES = 16 * 1024;
+/**
+ * How long an upstream connection for plain requests waits in a launch's pool for its
+ * next request. The budget counts a connection while a request is on it: without an end,
+ * every host and port a tool ever asked (an upstream of its own keeps them open) would
+ * hold a descriptor of the host's until the process exits.
+ */
+const UPSTREAM_IDLE_MS = 4_000;
 
 const PROXY_AUTHENTICATE = 'Basic realm="manasvi-egress"';
 const NO_CREDENTIAL = 'this gateway needs its launch credential';
@@ -153,7 +160,7 @@ export class EgressGateway {
 
   #agentOf(launch: EgressLaunch): http.Agent {
     let agent = this.#agents.get(launch);
-    if (!agent) this.#agents.set(launch, (agent = new http.Agent({ keepAlive: true, maxSockets: 64 })));
+    if (!agent) this.#agents.set(launch, (agent = new http.Agent({ keepAlive: true, maxSockets: 64, timeout: UPSTREAM_IDLE_MS })));
     return agent;
   }
 

@@ -37,7 +37,7 @@ export function buildDenoArgv({ config, grants, bundlePath, heapMb, gateway }: A
     // The granted names (Deno checks a proxied request's target by name) and the gateway
     // itself; every special address but the gateway's and the literally granted ones denied.
     argv.push(permissionList('--allow-net', [...grants.network, `${gateway.host}:${gateway.port}`]));
-    argv.push(permissionList('--deny-net', denyNetFor(grants.network, gateway.host)));
+    argv.push(permissionList('--deny-net', denyNetFor(grants.network, gateway.host, gateway.port)));
   }
   argv.push(grants.read.length > 0 ? permissionList('--allow-read', grants.read) : '--deny-read');
   argv.push(grants.write.length > 0 ? permissionList('--allow-write', grants.write) : '--deny-write');

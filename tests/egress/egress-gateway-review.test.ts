@@ -105,3 +105,55 @@ for (const [what, answer] of STATUS_LINES) {
     t.match(await plainRequest(gateway, good, auth), /^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\nok$/, 'the next request is served');
   });
 }
+
+t.test('an upstream connection left idle in a launch pool is closed by the gateway, whatever the upstream would keep open', async (t) => {
+  const gateway = await startGateway(t);
+  // An upstream that keeps every connection open and answers each request at once, keep-alive.
+  const closed: boolean[] = [];
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    const at = closed.push(false) - 1;
+    sockets.add(socket);
+    socket.on('close', () => {
+      closed[at] = true;
+      sockets.delete(socket);
+    });
+    socket.on('error', () => socket.destroy());
+    socket.on('data', () => socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nKeep-Alive: timeout=86400\r\n\r\nok'));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => {
+    for (const socket of sockets) socket.destroy();
+    server.close(() => resolve());
+  }));
+  const port = (server.address() as net.AddressInfo).port;
+  const { auth, events } = register(gateway, [`127.0.0.1:${port}`]);
+  t.match(await plainRequest(gateway, port, auth), /^HTTP\/1\.1 200 OK\r\n[^]*ok$/, 'the request is served');
+  t.match(events, [{ decision: 'allowed', port }], 'and recorded');
+  t.equal(closed.length, 1, 'over one upstream connection');
+  await waitFor('the idle upstream connection to be closed', () => closed[0], GENEROUS_MS);
+  t.pass('the gateway closed it');
+});
+
+t.test('a request whose answer is slower than the idle bound is still served: only a pooled connection with no request on it is closed', async (t) => {
+  const gateway = await startGateway(t);
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+    // The head at once, the body a while after the gateway's idle bound (4 s) has passed.
+    socket.once('data', () => {
+      socket.write('HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n');
+      setTimeout(() => socket.write('late'), 5_500);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => {
+    for (const socket of sockets) socket.destroy();
+    server.close(() => resolve());
+  }));
+  const port = (server.address() as net.AddressInfo).port;
+  const { auth } = register(gateway, [`127.0.0.1:${port}`]);
+  t.match(await plainRequest(gateway, port, auth), /^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\nlate$/, 'the whole answer came through');
+});

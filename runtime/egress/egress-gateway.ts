@@ -88,6 +88,8 @@ export class EgressGateway {
     };
     this.#tcp = net.createServer(accept);
     this.#unix = net.createServer(accept);
+    // An accept that fails (no descriptors left) must not end the host: the listener carries on.
+    for (const server of [this.#tcp, this.#unix]) server.on('error', () => {});
   }
 
   /** Starts listening on both; neither keeps the host's event loop alive on its own. */

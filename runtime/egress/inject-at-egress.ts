@@ -30,7 +30,9 @@ export function injectedValue(injection: SecretInjection, secret: string): strin
 /**
  * A CONNECT to a host with an injection: the secret is read now (the plugin never holds
  * it), the tunnel is answered, and the TLS inside it terminated with a certificate of the
- * runtime's own authority, so the gateway can add the header to every request.
+ * runtime's own authority, so the gateway can add the header to every request. Never
+ * rejects: a store that fails, or an interception that cannot start, is a refusal the
+ * caller records (and its connection given back to the budget), never a lost connection.
  */
 export async function interceptForInjection(
   interception: Interception | undefined,
@@ -41,24 +43,37 @@ export async function interceptForInjection(
   target: { host: string; port: number; address: string },
 ): Promise<{ bytesUp: number; bytesDown: number; durationMs: number; refused?: string }> {
   const started = Date.now();
+  const ended = (reason: string) => ({ bytesUp: 0, bytesDown: 0, durationMs: Date.now() - started, refused: reason });
   const refused = (reason: string) => {
     refuseRaw(socket, 403, `${GATEWAY_REFUSAL}${reason}`);
-    return { bytesUp: 0, bytesDown: 0, durationMs: Date.now() - started, refused: reason };
+    return ended(reason);
   };
   if (!interception) return refused('this runtime has no certificate authority to terminate TLS for an injection');
-  const secret = await launch.readSecret(injection.name);
+  let secret: string | undefined;
+  try {
+    secret = await launch.readSecret(injection.name);
+  } catch {
+    // The store's own error text is the host's: neither the tool nor the audit is told it.
+    return refused(`the secret store could not read ${injection.name}`);
+  }
   if (secret === undefined || secret === '') return refused(`secret ${injection.name} is not set in the secret store`);
   // A line break in a header value would let the value end the header and start another.
   if (/[\r\n\0]/.test(secret)) return refused(`secret ${injection.name} holds a line break or NUL, which no header value may`);
   socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
   if (head.length > 0) socket.unshift(head);
   const record = { kind: 'connect' as const, host: target.host, port: target.port, address: target.address, injected: injection.name };
-  const outcome = await interception.intercept(
-    socket,
-    target,
-    { header: injection.header, value: injectedValue(injection, secret), secret },
-    (n) => launch.budget.moved(n),
-    (reason) => launch.record({ ...record, decision: 'refused', rule: `a request inside the tunnel: ${reason}` }),
-  );
-  return { ...outcome, durationMs: Date.now() - started };
+  try {
+    const outcome = await interception.intercept(
+      socket,
+      // The leaf and the Host check name an IPv6 literal without its brackets.
+      { ...target, host: target.host.replace(/^\[(.*)\]$/, '$1') },
+      { header: injection.header, value: injectedValue(injection, secret), secret },
+      (n) => launch.budget.moved(n),
+      (reason) => launch.record({ ...record, decision: 'refused', rule: `a request inside the tunnel: ${reason}` }),
+    );
+    return { ...outcome, durationMs: Date.now() - started };
+  } catch (error) {
+    socket.destroy();
+    return ended(`the interception could not start: ${(error as Error)?.message ?? String(error)}`);
+  }
 }

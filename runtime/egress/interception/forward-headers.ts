@@ -3,7 +3,7 @@
  * connection (RFC 9110 §7.6.1) and stop here; Node's client and server write their own.
  */
 import type { OutgoingHttpHeaders } from 'node:http';
-import { redactHeaderValue } from './redact-stream.ts';
+import { redactHeaderName, redactHeaderValue } from './redact-stream.ts';
 
 /** Headers that are always hop-by-hop, lower case. */
 export const HOP_BY_HOP_HEADERS: ReadonlySet<string> = new Set([
@@ -80,13 +80,13 @@ export function upstreamRequestHeaders(
 
 /**
  * The headers passed back to the tool: the upstream's end-to-end headers with the
- * patterns masked in every value. `decoded` drops content-encoding and content-length,
+ * patterns masked in every name and value. `decoded` drops content-encoding and content-length,
  * for a body the gateway decompressed to redact it.
  */
 export function toolResponseHeaders(rawHeaders: readonly string[], patterns: readonly Buffer[], decoded: boolean): HeaderLines[] {
   const drop: ReadonlySet<string> = decoded ? new Set(['content-encoding', 'content-length']) : new Set();
   return [...endToEndHeaders(rawHeaders, drop).values()].map(({ name, values }) => ({
-    name,
+    name: redactHeaderName(name, patterns),
     values: values.map((value) => redactHeaderValue(value, patterns)),
   }));
 }

@@ -43,6 +43,20 @@ export function redactHeaderValue(value: string, patterns: readonly Buffer[]): s
 }
 
 /**
+ * A header name with the patterns masked, matched in any letter case: names are
+ * case-insensitive, and a server (or a front rewriting names to lower case) may echo a
+ * header value as a name. The mask keeps the name a token ('*' is one).
+ */
+export function redactHeaderName(name: string, patterns: readonly Buffer[]): string {
+  const lower = Buffer.from(name.toLowerCase(), 'latin1');
+  const out = Buffer.from(name, 'latin1');
+  for (const [start, end] of matches(lower, patterns.map((pattern) => Buffer.from(pattern.toString('latin1').toLowerCase(), 'latin1')))) {
+    out.fill(ASTERISK, start, end);
+  }
+  return out.toString('latin1');
+}
+
+/**
  * A Transform that masks the patterns in a byte stream, also when one is split across
  * chunks: it holds back the last (longest pattern − 1) bytes of what it has seen, the most
  * of a match that can still be waiting for its end, and lets them go at the next chunk or

@@ -29,6 +29,9 @@ export function upstreamAgent(o: InterceptOptions): https.Agent {
   const extraCa = o.upstreamCa ?? [];
   return new https.Agent({
     keepAlive: true,
+    // The budget admitted one connection: pipelined requests queue for it instead of each
+    // opening an upstream connection of its own.
+    maxSockets: 1,
     // Given `ca` replaces Node's roots, so they are named again beside the extra ones.
     ...(extraCa.length > 0 ? { ca: [...tls.rootCertificates, ...extraCa] } : {}),
     // SNI carries names only; '' keeps Node from deriving one from the Host header.
@@ -50,10 +53,18 @@ export function forward(session: ForwardContext, request: http.IncomingMessage, 
   } catch (error) {
     return badGateway(session, response, error as Error);
   }
+  let answered = false;
   session.upstreams.add(upstream);
-  upstream.on('close', () => session.upstreams.delete(upstream));
+  upstream.on('close', () => {
+    session.upstreams.delete(upstream);
+    // A 101 to a request that asked for no upgrade ends in neither 'response' nor 'error'.
+    if (!answered && !response.destroyed) badGateway(session, response, new Error('the upstream closed the connection without an answer'));
+  });
   upstream.on('error', (error) => badGateway(session, response, error));
-  upstream.on('response', (upstreamResponse) => relay(session, request, upstreamResponse, response));
+  upstream.on('response', (upstreamResponse) => {
+    answered = true;
+    relay(session, request, upstreamResponse, response);
+  });
   request.on('data', (chunk: Buffer) => session.report(() => o.onBytes(chunk.length, 0)));
   request.on('error', () => upstream.destroy());
   request.pipe(upstream);
@@ -68,8 +79,14 @@ function relay(session: ForwardContext, request: http.IncomingMessage, upstream:
   const status = upstream.statusCode ?? 502;
   const bodyless = request.method === 'HEAD' || status === 204 || status === 304;
   const decoders = bodyless ? [] : decodersFor(upstream.headers['content-encoding']);
-  if (decoders === null) {
-    badGateway(session, response, new Error(`content-encoding ${upstream.headers['content-encoding']} cannot be redacted`));
+  const unredactable =
+    decoders === null
+      ? `content-encoding ${upstream.headers['content-encoding']} cannot be redacted`
+      : !onlyChunked(upstream.headers['transfer-encoding'])
+        ? `transfer-encoding ${upstream.headers['transfer-encoding']} cannot be redacted (only chunked is undone)`
+        : undefined;
+  if (decoders === null || unredactable !== undefined) {
+    badGateway(session, response, new Error(unredactable));
     upstream.destroy();
     return;
   }
@@ -90,6 +107,17 @@ function relay(session: ForwardContext, request: http.IncomingMessage, upstream:
   pipeline([upstream, ...decoders, redactor, response], (error) => {
     if (error) response.destroy();
   });
+}
+
+/**
+ * Whether a response's Transfer-Encoding is absent or chunked alone. Node undoes chunked
+ * only: another coding (`gzip, chunked`) would reach the tool still packed, the redactor
+ * blind to it, and the tool free to unpack it.
+ */
+function onlyChunked(transferEncoding: string | undefined): boolean {
+  if (transferEncoding === undefined) return true;
+  const codings = transferEncoding.split(',').map((coding) => coding.trim().toLowerCase()).filter((coding) => coding !== '');
+  return codings.length === 1 && codings[0] === 'chunked';
 }
 
 /** A 502 naming the failure, or, once the response has begun, a cut connection (the only honest signal left). */

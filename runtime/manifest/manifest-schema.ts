@@ -66,13 +66,16 @@ const HEADER_TOKEN_PATTERN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /** `word` in any letter case, as a pattern without flags (JSON Schema patterns take none). */
 const anyCase = (word: string) => [...word].map((c) => (/[a-z]/.test(c) ? `[${c.toUpperCase()}${c}]` : c)).join('');
 /**
- * Headers the request is framed or routed by: injecting one would let a secret's value
- * rewrite where or how the gateway's request goes, so none may carry one.
+ * Headers the request is framed or routed by, or that the gateway sets itself: injecting
+ * one would let a secret's value rewrite where or how the gateway's request goes (or be
+ * dropped by the interception), so none may carry one.
  */
-export const REFUSED_HEADER_SOURCE = `^(?:${['host', 'content-length', 'transfer-encoding', 'connection', 'upgrade'].map(anyCase).join('|')}|${anyCase('proxy-')}.*)$`;
+const FRAMING_HEADERS = ['host', 'content-length', 'transfer-encoding', 'connection', 'upgrade', 'te', 'trailer', 'keep-alive', 'expect', 'accept-encoding'];
+export const REFUSED_HEADER_SOURCE = `^(?:${FRAMING_HEADERS.map(anyCase).join('|')}|${anyCase('proxy-')}.*)$`;
 const REFUSED_HEADER = new RegExp(REFUSED_HEADER_SOURCE);
 /** Message of the refused-header check; manifest-json-schema.ts translates it by this text. */
-export const HEADER_RULE = 'not a header the request is framed or routed by (Host, Content-Length, Transfer-Encoding, Connection, Upgrade, Proxy-*)';
+export const HEADER_RULE =
+  'not a header the request is framed or routed by, or the gateway sets (Host, Content-Length, Transfer-Encoding, Connection, Upgrade, TE, Trailer, Keep-Alive, Expect, Accept-Encoding, Proxy-*)';
 /** Printable ASCII holding `{}` exactly once: where the secret's value goes. */
 const INJECT_FORMAT_PATTERN = /^(?:(?!\{\})[\x20-\x7E])*\{\}(?:(?!\{\})[\x20-\x7E])*$/;
 

@@ -175,7 +175,7 @@ export class RuntimeEgress {
       // node:http and node:https in Deno follow the proxy variables only when told to.
       NODE_USE_ENV_PROXY: '1',
     };
-    // Only a tool with an injection trusts the runtime's CA (added to the default roots), for the hosts it injects into.
+    // Only a tool with an injection trusts the runtime's CA, for the hosts it injects into (Deno and Node document these as added to their default roots).
     if (input.injections.length > 0 && this.#authority) {
       env['DENO_CERT'] = this.#authority.file;
       env['NODE_EXTRA_CA_CERTS'] = this.#authority.file;

@@ -4,21 +4,8 @@ import type { AuditRecord } from '../../runtime/index.ts';
 import { plantPlugin } from './fixtures.ts';
 import { type CountingServer, loopbackHttp } from './loopback-server.ts';
 
-/** The fields of an `egress` audit record (see runtime/egress/egress-launch.ts). */
-export type EgressRecord = AuditRecord & {
-  tool: string;
-  launchId: string;
-  kind: 'http' | 'connect' | 'websocket' | 'dns';
-  host: string;
-  port: number;
-  address?: string;
-  decision: 'allowed' | 'refused';
-  rule: string;
-  bytesUp?: number;
-  bytesDown?: number;
-  durationMs?: number;
-  status?: number;
-};
+/** An `egress` audit record, with the tool and launch it always names. */
+export type EgressRecord = AuditRecord<'egress'> & { tool: string; launchId: string };
 
 /** What one probe of the egress-prober fixture reports: how the attempt ended. */
 export type ProbeResult = { ok: boolean; status?: number; bytes?: number; body?: string; error?: string; message?: string; [key: string]: unknown };

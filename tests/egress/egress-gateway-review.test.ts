@@ -1,51 +1,14 @@
-import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { ConnectionBudget } from '../../runtime/egress/connection-budget.ts';
-import { EgressGateway } from '../../runtime/egress/egress-gateway.ts';
+import type { EgressGateway } from '../../runtime/egress/egress-gateway.ts';
 import type { EgressEvent } from '../../runtime/egress/egress-launch.ts';
 import { egressRule } from '../../runtime/egress/egress-rules.ts';
+import { rawUpstream, startTestGateway } from '../helpers/egress-harness.ts';
 import { GENEROUS_MS, waitFor } from '../helpers/wait-for.ts';
 
 // The gateway against an upstream the tool may control (a granted name is the plugin
 // author's server): whatever it answers must cost that one request, never the host.
-
-/** A raw upstream on 127.0.0.1 answering every request with `answer`, byte for byte. */
-async function rawUpstream(t: Test, answer: string): Promise<number> {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => socket.destroy());
-    socket.once('data', () => socket.end(Buffer.from(answer, 'latin1')));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => new Promise<void>((resolve) => {
-    for (const socket of sockets) socket.destroy();
-    server.close(() => resolve());
-  }));
-  return (server.address() as net.AddressInfo).port;
-}
-
-async function startGateway(t: Test): Promise<EgressGateway> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'egr-'));
-  const gateway = await EgressGateway.start({
-    listenHost: EgressGateway.randomLoopback(),
-    socketPath: path.join(dir, 'g.sock'),
-    connectTimeoutMs: 10_000,
-    resolveTimeoutMs: 10_000,
-    denyHosts: [],
-    ownAddresses: () => new Set(),
-    lookup: async () => [],
-  });
-  t.teardown(async () => {
-    await gateway.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  return gateway;
-}
 
 /** A launch granted `entries` by name (named: loopback allowed), one call in flight; its Proxy-Authorization and records. */
 function register(gateway: EgressGateway, entries: string[]): { auth: string; events: EgressEvent[] } {
@@ -93,7 +56,7 @@ for (const [what, answer] of STATUS_LINES) {
     // Without the fix the throw is uncaught: caught here so the test can say so instead of dying.
     process.on('uncaughtException', onCrash);
     t.teardown(() => void process.off('uncaughtException', onCrash));
-    const gateway = await startGateway(t);
+    const gateway = await startTestGateway(t);
     const bad = await rawUpstream(t, answer);
     const good = await rawUpstream(t, 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
     const { auth, events } = register(gateway, [`127.0.0.1:${bad}`, `127.0.0.1:${good}`]);
@@ -107,7 +70,7 @@ for (const [what, answer] of STATUS_LINES) {
 }
 
 t.test('an upstream connection left idle in a launch pool is closed by the gateway, whatever the upstream would keep open', async (t) => {
-  const gateway = await startGateway(t);
+  const gateway = await startTestGateway(t);
   // An upstream that keeps every connection open and answers each request at once, keep-alive.
   const closed: boolean[] = [];
   const sockets = new Set<net.Socket>();
@@ -136,7 +99,7 @@ t.test('an upstream connection left idle in a launch pool is closed by the gatew
 });
 
 t.test('a request whose answer is slower than the idle bound is still served: only a pooled connection with no request on it is closed', async (t) => {
-  const gateway = await startGateway(t);
+  const gateway = await startTestGateway(t);
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
     sockets.add(socket);

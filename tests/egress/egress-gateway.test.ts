@@ -1,14 +1,12 @@
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import t, { type Test } from 'tap';
 import { ConnectionBudget, type EgressLimitName, type EgressLimits } from '../../runtime/egress/connection-budget.ts';
 import { EgressGateway } from '../../runtime/egress/egress-gateway.ts';
 import type { EgressEvent } from '../../runtime/egress/egress-launch.ts';
 import { egressRule } from '../../runtime/egress/egress-rules.ts';
-import type { ResolvedAddress } from '../../runtime/egress/vet-address.ts';
+import { loopbackTcp, startTestGateway } from '../helpers/egress-harness.ts';
 import { GENEROUS_MS, waitFor } from '../helpers/wait-for.ts';
 
 // ---- the upstreams: an HTTP server (requests, upgrades) and a raw echo server, both on 127.0.0.1
@@ -57,24 +55,8 @@ async function startUpstream(t: Test) {
   return { port: (server.address() as net.AddressInfo).port, seen, upgrades };
 }
 
-async function startEcho(t: Test) {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => socket.destroy());
-    socket.pipe(socket);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(
-    () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  );
-  return { port: (server.address() as net.AddressInfo).port, sockets };
-}
+/** An echo server on 127.0.0.1. */
+const startEcho = (t: Test) => loopbackTcp(t, (socket) => socket.pipe(socket));
 
 /** A port on 127.0.0.1 nothing listens on (it was free a moment ago). */
 async function downPort(): Promise<number> {
@@ -87,25 +69,7 @@ async function downPort(): Promise<number> {
 
 // ---- the gateway, with a resolver of the test's own (no real DNS)
 
-type Lookup = (name: string) => Promise<ResolvedAddress[]>;
-
-async function startGateway(t: Test, lookup: Lookup): Promise<EgressGateway> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'eg-'));
-  const gateway = await EgressGateway.start({
-    listenHost: EgressGateway.randomLoopback(),
-    socketPath: path.join(dir, 'g.sock'),
-    connectTimeoutMs: 10_000,
-    resolveTimeoutMs: 10_000,
-    denyHosts: [],
-    ownAddresses: () => new Set(),
-    lookup,
-  });
-  t.teardown(async () => {
-    await gateway.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  return gateway;
-}
+const startGateway = startTestGateway;
 
 interface TestLaunch {
   auth: string;

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -338,6 +338,24 @@ t.test('a gateway slower than the tool holds the tool back: the forwarder’s me
   t.match(await running.done, { code: 0, stdout: 'sent\n' });
   t.equal(gateway.connections[0]?.bytes, 64 << 20, 'all 64 MiB reached the gateway');
   t.ok(peakKb < 16 * 1024, `the forwarder's peak resident memory stayed at ${peakKb} kB, not the 64 MiB that passed through`);
+});
+
+t.test('the forwarder keeps no capability, runs under the seccomp filter and no_new_privs, and is in the tool’s network namespace', { skip }, async (t) => {
+  const gateway = await startGateway(t);
+  const running = launch(bridged(gateway), `${PRELUDE}\n    console.log('up');\n    for await (const _ of Deno.stdin.readable) {}`);
+  const forwarder = await waitFor('the forwarder', () => descendantPids(running.pid).find((pid) => pidInsideOf(pid) === pid));
+  const status = await waitFor('its privileges dropped', () => {
+    const text = readFileSync(`/proc/${forwarder}/status`, 'utf8');
+    return /^Seccomp:\s+2$/m.test(text) ? text : undefined;
+  });
+  const field = (name: string) => new RegExp(`^${name}:\\s+(\\S+)`, 'm').exec(status)?.[1];
+  for (const set of ['CapInh', 'CapPrm', 'CapEff', 'CapBnd', 'CapAmb']) t.equal(field(set), '0000000000000000', `${set} is empty`);
+  t.equal(field('NoNewPrivs'), '1');
+  t.equal(field('Seccomp'), '2', 'the seccomp filter is installed');
+  const netOf = (pid: number) => readlinkSync(`/proc/${pid}/ns/net`);
+  t.not(netOf(forwarder), netOf(process.pid), 'not in the host’s network namespace');
+  running.child.stdin.end();
+  await running.done;
 });
 
 t.test('without a gateway to connect to, the tool’s connection is closed at once', { skip }, async (t) => {

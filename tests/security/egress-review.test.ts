@@ -1,30 +1,13 @@
-import net from 'node:net';
-import t, { type Test } from 'tap';
+import t from 'tap';
 import type { PluginHandle } from '../../runtime/index.ts';
 import { matchOne } from '../helpers/audit-log.ts';
 import { egressRecords, plantEgressProber, type ProbeResult } from '../helpers/egress-probes.ts';
 import { loopbackHttp } from '../helpers/loopback-server.ts';
 import { testRuntime } from '../helpers/test-runtime.ts';
+import { rawUpstream } from '../helpers/egress-harness.ts';
 import { GENEROUS_MS } from '../helpers/wait-for.ts';
 
 // Findings of the egress review, each tried by a real plugin through the real gateway.
-
-/** A raw server on 127.0.0.1 that answers every request with `answer`, byte for byte: an upstream the plugin's author runs. */
-async function rawUpstream(t: Test, answer: string): Promise<number> {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => socket.destroy());
-    socket.once('data', () => socket.end(Buffer.from(answer, 'latin1')));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => new Promise<void>((resolve) => {
-    for (const socket of sockets) socket.destroy();
-    server.close(() => resolve());
-  }));
-  return (server.address() as net.AddressInfo).port;
-}
 
 const probe = (plugin: PluginHandle, args: object) => plugin.call('probe', args, { timeoutMs: GENEROUS_MS }) as Promise<ProbeResult>;
 
